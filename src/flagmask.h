@@ -1,0 +1,9 @@
+// flagmask: the whole core library, for programs that want everything.
+#pragma once
+
+#include "error.h"
+#include "image_io.h"
+#include "metrics.h"
+#include "model.h"
+#include "segmenter.h"
+#include "synthetic.h"

@@ -1,0 +1,60 @@
+// flagmask: the trained appearance model.
+#pragma once
+
+#include <opencv2/core.hpp>
+
+#include <string>
+
+namespace flagmask {
+
+// A Bayes colour classifier over quantised CIE Lab: one joint histogram for the object and one for
+// the background, learned from (frame, mask) pairs. A histogram is the non-parametric form of the
+// seed's "classify by Lab colour" idea, and evaluates in one table look-up per pixel, which is
+// what real time on a CPU needs. The model can be adapted online (blend()).
+class Model {
+public:
+  static constexpr const char *kFormatName = "flagmask-model";
+  static constexpr int kFormatVersion = 1;
+  static constexpr int kDefaultBins = 24;
+
+  explicit Model(int bins_per_channel = kDefaultBins);
+
+  // Adds the pixels of one frame (8-bit BGR) to the statistics; mask: 8-bit, non-zero = object,
+  // any size (scaled to the frame). Throws Error on wrong types or a mask with no object pixel.
+  // Background samples come from region (8-bit mask) when given, else from the object's
+  // surroundings: its bounding box grown by a quarter of its size on every side.
+  void add(cv::InputArray frame_bgr, cv::InputArray mask, cv::InputArray region = cv::noArray());
+
+  // Mixes in the statistics of a new (frame, mask) pair with weight rate in (0, 1]: online
+  // adaptation. ignore: optional 8-bit mask of pixels that are neither object nor background
+  // (uncertain).
+  void adapt(cv::InputArray frame_bgr, cv::InputArray mask, cv::InputArray ignore, double rate);
+
+  // Per-pixel object probability of an 8-bit BGR frame, CV_32F in [0, 1].
+  void predict(cv::InputArray frame_bgr, cv::OutputArray probability) const;
+  // The same from a Lab image (as from cv::cvtColor(..., COLOR_BGR2Lab)), to share one conversion.
+  void predictLab(cv::InputArray lab, cv::OutputArray probability) const;
+
+  bool trained() const { return object_count_ > 0 && background_count_ > 0; }
+  int bins() const { return bins_; }
+  // Fraction of the training pixels that were object: a size prior for a start without a seed.
+  double objectFraction() const;
+
+  // YAML (or .yml.gz) through cv::FileStorage, with format name and version checked on load.
+  void save(const std::string &path) const;
+  static Model load(const std::string &path);
+
+private:
+  void histograms(const cv::Mat &lab, const cv::Mat &object, const cv::Mat &background,
+                  cv::Mat &object_hist, cv::Mat &background_hist) const;
+  void updatePosterior();
+
+  int bins_;
+  cv::Mat object_hist_;     // CV_32F, bins^3, counts (possibly fractional after adaptation)
+  cv::Mat background_hist_; // CV_32F, bins^3
+  double object_count_ = 0;
+  double background_count_ = 0;
+  cv::Mat posterior_; // CV_32F, bins^3: P(object | colour), cached
+};
+
+} // namespace flagmask

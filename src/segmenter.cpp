@@ -1,0 +1,377 @@
+#include "segmenter.h"
+
+#include "error.h"
+#include "image_io.h"
+
+#include <opencv2/imgproc.hpp>
+#include <opencv2/video/tracking.hpp>
+#ifdef FLAGMASK_HAVE_XIMGPROC
+#include <opencv2/ximgproc/edge_filter.hpp>
+#endif
+
+#include <algorithm>
+#include <cmath>
+
+namespace flagmask {
+namespace {
+
+// Width of the band around the carried boundary inside which appearance may overrule the carried
+// mask, as a fraction of the working image's diagonal.
+constexpr double kBandFraction = 0.05;
+// Connected pieces smaller than this fraction of the largest piece are noise.
+constexpr double kMinPieceFraction = 0.02;
+// Enclosed background holes smaller than this fraction of the object are filled.
+constexpr double kMaxHoleFraction = 0.05;
+// Re-detection after loss: appearance must be this sure, and the found blob about the lost size.
+constexpr double kRedetectProbability = 0.8;
+constexpr double kRedetectMinRatio = 0.3, kRedetectMaxRatio = 3.0;
+// The model adapts only when the area changed by less than this factor from the previous frame.
+constexpr double kAdaptAreaChange = 1.3;
+constexpr double kAdaptMinConfidence = 0.5;
+
+cv::Mat checkedFrame(cv::InputArray frame_bgr) {
+  cv::Mat frame = frame_bgr.getMat();
+  if (frame.empty() || frame.type() != CV_8UC3)
+    throw Error("flagmask: a frame must be a non-empty 8-bit 3-channel BGR image");
+  return frame;
+}
+
+cv::Mat toWorking(const cv::Mat &frame, cv::Size work) {
+  if (frame.size() == work)
+    return frame;
+  cv::Mat small;
+  cv::resize(frame, small, work, 0, 0, cv::INTER_AREA);
+  return small;
+}
+
+// Distance of every pixel to the boundary of a binary mask, inside and outside alike.
+cv::Mat boundaryDistance(const cv::Mat &binary) {
+  cv::Mat inside, outside;
+  cv::distanceTransform(binary, inside, cv::DIST_L2, 3);
+  cv::distanceTransform(~binary, outside, cv::DIST_L2, 3);
+  cv::Mat dist;
+  cv::max(inside, outside, dist);
+  return dist;
+}
+
+// Pulls the probability towards image edges, so the boundary follows the object's outline.
+cv::Mat refineAlongEdges(const cv::Mat &guide_bgr, const cv::Mat &probability) {
+  cv::Mat out;
+#ifdef FLAGMASK_HAVE_XIMGPROC
+  constexpr int kRadius = 4;
+  constexpr double kEps = 0.02 * 255 * 255;
+  cv::ximgproc::guidedFilter(guide_bgr, probability, out, kRadius, kEps);
+#else
+  (void)guide_bgr;
+  cv::GaussianBlur(probability, out, cv::Size(5, 5), 0);
+#endif
+  return out;
+}
+
+// Keeps the pieces that overlap where the object was carried to (or the largest one when nothing
+// was carried), drops specks.
+cv::Mat keepObjectPieces(const cv::Mat &binary, const cv::Mat &carried) {
+  cv::Mat labels, stats, centroids;
+  const int n = cv::connectedComponentsWithStats(binary, labels, stats, centroids, 8, CV_32S);
+  if (n <= 1)
+    return cv::Mat::zeros(binary.size(), CV_8U);
+  std::vector<int> overlap(n, 0);
+  if (!carried.empty()) {
+    for (int y = 0; y < labels.rows; ++y) {
+      const int *l = labels.ptr<int>(y);
+      const uchar *c = carried.ptr<uchar>(y);
+      for (int x = 0; x < labels.cols; ++x)
+        if (c[x])
+          ++overlap[l[x]];
+    }
+  }
+  int largest = 0;
+  for (int i = 1; i < n; ++i)
+    largest = std::max(largest, stats.at<int>(i, cv::CC_STAT_AREA));
+  const bool any_overlap = std::any_of(overlap.begin() + 1, overlap.end(), [](int v) { return v; });
+  std::vector<uchar> keep(n, 0);
+  for (int i = 1; i < n; ++i) {
+    const int area = stats.at<int>(i, cv::CC_STAT_AREA);
+    const bool big_enough = area >= kMinPieceFraction * largest;
+    keep[i] = big_enough && (any_overlap ? overlap[i] > 0 : area == largest);
+  }
+  cv::Mat out(binary.size(), CV_8U);
+  for (int y = 0; y < labels.rows; ++y) {
+    const int *l = labels.ptr<int>(y);
+    uchar *o = out.ptr<uchar>(y);
+    for (int x = 0; x < labels.cols; ++x)
+      o[x] = keep[l[x]] ? 255 : 0;
+  }
+  return out;
+}
+
+// Fills background holes enclosed by the object when they are small next to it.
+void fillSmallHoles(cv::Mat &mask) {
+  const int object_area = cv::countNonZero(mask);
+  if (object_area == 0)
+    return;
+  cv::Mat background = mask == 0, labels, stats, centroids;
+  const int n = cv::connectedComponentsWithStats(background, labels, stats, centroids, 4, CV_32S);
+  const cv::Rect frame(0, 0, mask.cols, mask.rows);
+  for (int i = 1; i < n; ++i) {
+    const cv::Rect r(stats.at<int>(i, cv::CC_STAT_LEFT), stats.at<int>(i, cv::CC_STAT_TOP),
+                     stats.at<int>(i, cv::CC_STAT_WIDTH), stats.at<int>(i, cv::CC_STAT_HEIGHT));
+    const bool touches_border =
+        r.x == 0 || r.y == 0 || r.br().x == frame.width || r.br().y == frame.height;
+    if (!touches_border && stats.at<int>(i, cv::CC_STAT_AREA) < kMaxHoleFraction * object_area)
+      mask.setTo(255, labels == i);
+  }
+}
+
+// How decided the probability is around the object: mean |2p - 1| over the dilated object box.
+double decidedness(const cv::Mat &probability, const cv::Mat &mask) {
+  const cv::Rect box = cv::boundingRect(mask);
+  if (box.empty())
+    return 0.0;
+  const int pad = std::max(2, std::max(box.width, box.height) / 8);
+  const cv::Rect region = (box + cv::Size(2 * pad, 2 * pad) - cv::Point(pad, pad)) &
+                          cv::Rect(0, 0, mask.cols, mask.rows);
+  cv::Mat p = probability(region), certainty;
+  cv::absdiff(p * 2.0, cv::Scalar(1.0), certainty);
+  return cv::mean(certainty)[0];
+}
+
+cv::Rect scaleRect(const cv::Rect &r, cv::Size from, cv::Size to) {
+  if (r.empty())
+    return {};
+  const double sx = static_cast<double>(to.width) / from.width;
+  const double sy = static_cast<double>(to.height) / from.height;
+  const int x0 = static_cast<int>(std::floor(r.x * sx)),
+            y0 = static_cast<int>(std::floor(r.y * sy));
+  const int x1 = static_cast<int>(std::ceil(r.br().x * sx)),
+            y1 = static_cast<int>(std::ceil(r.br().y * sy));
+  return cv::Rect(x0, y0, x1 - x0, y1 - y0) & cv::Rect(0, 0, to.width, to.height);
+}
+
+} // namespace
+
+struct Segmenter::State {
+  SegmenterParams params;
+  Model model;
+  cv::Ptr<cv::DISOpticalFlow> flow =
+      cv::DISOpticalFlow::create(cv::DISOpticalFlow::PRESET_ULTRAFAST);
+  bool started = false;
+  cv::Size frame_size, work_size;
+  cv::Mat prev_gray;    // CV_8U at working size
+  cv::Mat prev_mask;    // CV_32F at working size, 1 = object
+  double last_area = 0; // object pixels at working size when last seen
+  bool lost = false;
+
+  cv::Mat carry(const cv::Mat &gray) const;
+  cv::Mat fuse(const cv::Mat &carried, const cv::Mat &appearance) const;
+  cv::Mat redetect(const cv::Mat &appearance) const;
+  void adapt(const cv::Mat &small, const cv::Mat &mask, double confidence, double prev_area);
+  Result finish(const cv::Mat &small, const cv::Mat &gray, const cv::Mat &mask,
+                const cv::Mat &probability);
+  void begin(const cv::Mat &frame);
+};
+
+void Segmenter::State::begin(const cv::Mat &frame) {
+  frame_size = frame.size();
+  work_size = workingSize(frame_size, params.working_size);
+}
+
+// The previous mask moved to the current frame along dense optical flow (current -> previous, so
+// every current pixel looks up where it came from).
+cv::Mat Segmenter::State::carry(const cv::Mat &gray) const {
+  cv::Mat flow_back;
+  flow->calc(gray, prev_gray, flow_back);
+  cv::Mat map(flow_back.size(), CV_32FC2);
+  for (int y = 0; y < map.rows; ++y) {
+    const cv::Point2f *f = flow_back.ptr<cv::Point2f>(y);
+    cv::Point2f *m = map.ptr<cv::Point2f>(y);
+    for (int x = 0; x < map.cols; ++x)
+      m[x] = cv::Point2f(x + f[x].x, y + f[x].y);
+  }
+  cv::Mat carried;
+  cv::remap(prev_mask, carried, map, cv::noArray(), cv::INTER_LINEAR, cv::BORDER_CONSTANT, 0);
+  return carried;
+}
+
+// Trust the carried mask far from its boundary and mix in appearance near it: the carried mask
+// keeps the object whole and steady, appearance moves the boundary where the flow was wrong.
+cv::Mat Segmenter::State::fuse(const cv::Mat &carried, const cv::Mat &appearance) const {
+  const cv::Mat binary = carried > 0.5;
+  const double band = std::max(3.0, kBandFraction * std::hypot(carried.cols, carried.rows));
+  cv::Mat trust = boundaryDistance(binary) * (1.0 / band);
+  cv::min(trust, 1.0, trust);
+  const double w0 = params.temporal_weight;
+  trust = trust * (1.0 - w0) + w0;
+  cv::Mat fused = trust.mul(carried) + (1.0 - trust).mul(appearance);
+  return fused;
+}
+
+// Looks for the object by appearance alone: the largest confident blob, if it is about the size
+// the object had when last seen.
+cv::Mat Segmenter::State::redetect(const cv::Mat &appearance) const {
+  cv::Mat candidate = keepObjectPieces(appearance > kRedetectProbability, cv::Mat());
+  const double area = cv::countNonZero(candidate);
+  const double reference = last_area > 0 ? last_area : model.objectFraction() * candidate.total();
+  if (area < kRedetectMinRatio * reference || area > kRedetectMaxRatio * reference)
+    return cv::Mat::zeros(appearance.size(), CV_8U);
+  return candidate;
+}
+
+void Segmenter::State::adapt(const cv::Mat &small, const cv::Mat &mask, double confidence,
+                             double prev_area) {
+  const double area = cv::countNonZero(mask);
+  if (params.adapt_rate <= 0 || area == 0 || prev_area == 0 || confidence < kAdaptMinConfidence)
+    return;
+  const double change = area > prev_area ? area / prev_area : prev_area / area;
+  if (change > kAdaptAreaChange)
+    return;
+  // Learn only from pixels well inside or well outside: the boundary is where mistakes are.
+  const cv::Mat kernel = cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(7, 7));
+  cv::Mat inner, outer;
+  cv::erode(mask, inner, kernel);
+  cv::dilate(mask, outer, kernel, cv::Point(-1, -1), 2);
+  model.adapt(small, inner, outer & ~inner, params.adapt_rate);
+}
+
+Result Segmenter::State::finish(const cv::Mat &small, const cv::Mat &gray, const cv::Mat &mask,
+                                const cv::Mat &probability) {
+  Result r;
+  r.probability = probability;
+  r.mask = upscaleMask(mask, frame_size);
+  const double area = cv::countNonZero(mask);
+  r.area = area / static_cast<double>(mask.total());
+  r.state = area > 0 ? TrackState::Tracking : TrackState::Lost;
+  r.box = scaleRect(cv::boundingRect(mask), work_size, frame_size);
+  r.confidence = decidedness(probability, mask);
+  if (area > 0) {
+    adapt(small, mask, r.confidence, last_area);
+    last_area = area;
+  }
+  lost = area == 0;
+  mask.convertTo(prev_mask, CV_32F, 1.0 / 255);
+  prev_gray = gray;
+  started = true;
+  return r;
+}
+
+Segmenter::Segmenter(const SegmenterParams &params) : state_(std::make_unique<State>()) {
+  setParams(params);
+}
+Segmenter::~Segmenter() = default;
+Segmenter::Segmenter(Segmenter &&) noexcept = default;
+Segmenter &Segmenter::operator=(Segmenter &&) noexcept = default;
+
+void Segmenter::setModel(const Model &model) {
+  state_->model = model;
+}
+const Model &Segmenter::model() const {
+  return state_->model;
+}
+
+void Segmenter::setParams(const SegmenterParams &params) {
+  if (!(params.threshold >= 0 && params.threshold <= 1))
+    throw Error("flagmask: threshold must be in [0, 1]");
+  if (params.working_size < 16)
+    throw Error("flagmask: working size must be at least 16 pixels");
+  if (!(params.temporal_weight >= 0 && params.temporal_weight <= 1))
+    throw Error("flagmask: temporal weight must be in [0, 1]");
+  // The working size is fixed while a stream is tracked: the state lives at that size.
+  const int keep_size = state_->params.working_size;
+  state_->params = params;
+  if (state_->started)
+    state_->params.working_size = keep_size;
+}
+
+const SegmenterParams &Segmenter::params() const {
+  return state_->params;
+}
+
+Result Segmenter::seed(cv::InputArray frame_bgr, cv::InputArray mask_in) {
+  State &s = *state_;
+  const cv::Mat frame = checkedFrame(frame_bgr);
+  const cv::Mat seed_mask = mask_in.getMat();
+  if (seed_mask.empty() || seed_mask.type() != CV_8UC1)
+    throw Error("flagmask: the seed mask must be a non-empty 8-bit single-channel image");
+  s.started = false;
+  s.begin(frame);
+  const cv::Mat small = toWorking(frame, s.work_size);
+  cv::Mat mask = upscaleMask(resizeMask(seed_mask, s.frame_size), s.work_size);
+  if (cv::countNonZero(mask) == 0)
+    throw Error("flagmask: the seed mask has no object pixel at the working resolution");
+  if (!s.model.trained())
+    s.model.add(small, mask);
+  cv::Mat gray;
+  cv::cvtColor(small, gray, cv::COLOR_BGR2GRAY);
+  s.last_area = 0;
+  cv::Mat probability;
+  mask.convertTo(probability, CV_32F, 1.0 / 255);
+  Result r = s.finish(small, gray, mask, probability);
+  r.mask = resizeMask(seed_mask, s.frame_size); // the seed frame's answer is the seed, exactly
+  return r;
+}
+
+Result Segmenter::process(cv::InputArray frame_bgr) {
+  State &s = *state_;
+  const cv::Mat frame = checkedFrame(frame_bgr);
+  if (s.started && frame.size() != s.frame_size)
+    throw Error("flagmask: the frame size changed from " + std::to_string(s.frame_size.width) +
+                "x" + std::to_string(s.frame_size.height) + " without a reset");
+  if (!s.started) {
+    if (!s.model.trained())
+      throw Error("flagmask: nothing to track: neither a seed mask nor a trained model");
+    s.begin(frame);
+  }
+  const cv::Mat small = toWorking(frame, s.work_size);
+  cv::Mat gray, lab, appearance;
+  cv::cvtColor(small, gray, cv::COLOR_BGR2GRAY);
+  cv::cvtColor(small, lab, cv::COLOR_BGR2Lab);
+  s.model.predictLab(lab, appearance);
+
+  cv::Mat carried, probability;
+  if (s.started && !s.lost) {
+    carried = s.carry(gray);
+    probability = refineAlongEdges(small, s.fuse(carried, appearance));
+  } else {
+    probability = refineAlongEdges(small, appearance);
+  }
+  cv::Mat mask;
+  if (!carried.empty()) {
+    mask = keepObjectPieces(probability > s.params.threshold, carried > 0.5);
+  } else {
+    mask = s.redetect(probability);
+  }
+  fillSmallHoles(mask);
+  return s.finish(small, gray, mask, probability);
+}
+
+void Segmenter::reset() {
+  State &s = *state_;
+  s.started = false;
+  s.lost = false;
+  s.prev_gray.release();
+  s.prev_mask.release();
+  s.last_area = 0;
+}
+
+bool Segmenter::started() const {
+  return state_->started;
+}
+
+cv::Size workingSize(cv::Size frame, int max_side) {
+  const int longer = std::max(frame.width, frame.height);
+  if (longer <= max_side || longer == 0)
+    return frame;
+  const double scale = static_cast<double>(max_side) / longer;
+  return cv::Size(std::max(1, static_cast<int>(std::lround(frame.width * scale))),
+                  std::max(1, static_cast<int>(std::lround(frame.height * scale))));
+}
+
+cv::Mat upscaleMask(const cv::Mat &mask, cv::Size size) {
+  if (mask.size() == size)
+    return mask > 127;
+  cv::Mat up;
+  cv::resize(mask, up, size, 0, 0, cv::INTER_LINEAR);
+  return up > 127;
+}
+
+} // namespace flagmask

@@ -1,0 +1,69 @@
+// flagmask: the tracker that carries the object's mask from frame to frame.
+#pragma once
+
+#include "model.h"
+
+#include <opencv2/core.hpp>
+
+#include <memory>
+
+namespace flagmask {
+
+enum class TrackState { Tracking, Lost };
+
+struct SegmenterParams {
+  double threshold = 0.5; // probability above which a pixel is the object
+  int working_size = 480; // analysis runs with the longer image side scaled down to this
+  double temporal_weight =
+      0.4;                  // trust in the mask carried along the flow, at the object's boundary
+  double adapt_rate = 0.02; // how fast the appearance model follows the object (0 = never)
+};
+
+struct Result {
+  cv::Mat mask;          // CV_8U at the frame's size, 255 = object, 0 = background
+  cv::Mat probability;   // CV_32F at working resolution, fused object probability in [0, 1]
+  cv::Rect box;          // the object's bounding box in frame coordinates (empty when lost)
+  double area = 0;       // object pixels / frame pixels
+  double confidence = 0; // 0..1, how decided the pixels around the object are
+  TrackState state = TrackState::Lost;
+};
+
+// Owns the temporal state. Frames are 8-bit BGR of any size; the size may not change between
+// seed()/process() calls without reset(). Not thread-safe: one instance per stream.
+class Segmenter {
+public:
+  explicit Segmenter(const SegmenterParams &params = {});
+  ~Segmenter();
+  Segmenter(Segmenter &&) noexcept;
+  Segmenter &operator=(Segmenter &&) noexcept;
+
+  // Replaces the appearance model (e.g. one loaded from a file). Keeps the temporal state.
+  void setModel(const Model &model);
+  const Model &model() const;
+  void setParams(const SegmenterParams &params);
+  const SegmenterParams &params() const;
+
+  // Starts tracking from a known mask (any size, non-zero = object). Trains the model on this frame
+  // when it has none. Returns the result for this frame (the seed itself, cleaned).
+  Result seed(cv::InputArray frame_bgr, cv::InputArray mask);
+  // Segments the next frame. Without a seed, starts from the model alone; throws Error when there
+  // is neither a seed nor a trained model.
+  Result process(cv::InputArray frame_bgr);
+  // Forgets the temporal state (not the model): the next frame starts afresh.
+  void reset();
+  bool started() const;
+
+private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+// The working-resolution size for a frame: the longer side scaled to at most max_side (never up).
+cv::Size workingSize(cv::Size frame, int max_side);
+
+// Brings a working-resolution mask (CV_8U, 255 = object) to size with smooth edges: bilinear
+// interpolation, then a cut at half. Segmenter::process uses it for its own output, so a caller
+// that segments a working-size image and scales the mask itself gets the same pixels.
+cv::Mat upscaleMask(const cv::Mat &mask, cv::Size size);
+
+} // namespace flagmask

@@ -1,0 +1,253 @@
+// flagmask-eval: runs the core on DAVIS-layout sequences, seeded with each sequence's first mask,
+// and scores it with the DAVIS measures. The fps it prints times the core alone (not decoding).
+#include "cli.h"
+#include "flagmask.h"
+
+#include <opencv2/imgcodecs.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char *kUsage =
+    "usage: flagmask-eval --davis ROOT [--imageset FILE | --seq NAME ...] [options]\n"
+    "\n"
+    "Segments each sequence of a DAVIS-layout folder (ROOT/JPEGImages/480p/SEQ/*.jpg,\n"
+    "ROOT/Annotations/480p/SEQ/*.png) starting from its first mask, and prints one row per\n"
+    "sequence and a last line 'mean J&F=... J=... F=... fps=...'. J and F skip the first and\n"
+    "last frame as DAVIS does; fps times the core alone. Progress goes to stderr.\n"
+    "\n"
+    "  --davis ROOT        the data folder\n"
+    "  --imageset FILE     DAVIS image set listing the sequences (relative to ROOT or absolute;\n"
+    "                      default ImageSets/480p/dev.txt when present, else every sequence)\n"
+    "  --seq NAME          a sequence to run (repeatable; overrides --imageset)\n"
+    "  --model FILE        start with this model instead of one trained on the first frame\n"
+    "  --csv FILE          also write the per-sequence rows as CSV\n"
+    "  --out DIR           write the predicted masks to DIR/SEQ/%05d.png\n"
+    "  --threshold T       object probability threshold (default 0.5)\n"
+    "  --working-size N    longer side of the analysis resolution (default 480)\n"
+    "  --temporal-weight W trust in the carried mask at its boundary, 0..1\n"
+    "  --adapt-rate R      how fast the model follows the object, 0..1 (0 = never)\n"
+    "  -h, --help          this text\n";
+
+struct Options {
+  fs::path root, imageset, csv, out;
+  std::vector<std::string> sequences;
+  std::string model;
+  flagmask::SegmenterParams params;
+};
+
+struct Row {
+  std::string name;
+  double j = 0, f = 0, decay = 0, flicker = 0, fps = 0;
+  int frames = 0;
+  double seconds = 0;
+};
+
+Options parse(int argc, char **argv) {
+  namespace cli = flagmask::cli;
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "-h" || a == "--help") {
+      std::cout << kUsage;
+      std::exit(0);
+    } else if (a == "--davis") {
+      o.root = cli::value(argc, argv, i);
+    } else if (a == "--imageset") {
+      o.imageset = cli::value(argc, argv, i);
+    } else if (a == "--seq") {
+      o.sequences.push_back(cli::value(argc, argv, i));
+    } else if (a == "--model") {
+      o.model = cli::value(argc, argv, i);
+    } else if (a == "--csv") {
+      o.csv = cli::value(argc, argv, i);
+    } else if (a == "--out") {
+      o.out = cli::value(argc, argv, i);
+    } else if (a == "--threshold") {
+      o.params.threshold = cli::number(a, cli::value(argc, argv, i));
+    } else if (a == "--working-size") {
+      o.params.working_size = static_cast<int>(cli::number(a, cli::value(argc, argv, i)));
+    } else if (a == "--adapt-rate") {
+      o.params.adapt_rate = cli::number(a, cli::value(argc, argv, i));
+    } else if (a == "--temporal-weight") {
+      o.params.temporal_weight = cli::number(a, cli::value(argc, argv, i));
+    } else {
+      throw cli::UsageError("unknown argument '" + a + "'");
+    }
+  }
+  if (o.root.empty())
+    throw cli::UsageError("give the data folder with --davis");
+  return o;
+}
+
+// Sequence names from a DAVIS image set: lines of "/JPEGImages/480p/SEQ/00000.jpg ..." (2016) or
+// of bare sequence names (2017), in order of first appearance.
+std::vector<std::string> readImageSet(const fs::path &file) {
+  std::ifstream in(file);
+  if (!in)
+    throw flagmask::Error("could not read image set '" + file.string() + "'");
+  std::vector<std::string> names;
+  std::set<std::string> seen;
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream words(line);
+    std::string first;
+    if (!(words >> first))
+      continue;
+    const fs::path p(first);
+    const std::string name = p.has_parent_path() ? p.parent_path().filename().string() : first;
+    if (seen.insert(name).second)
+      names.push_back(name);
+  }
+  return names;
+}
+
+std::vector<std::string> chooseSequences(const Options &o) {
+  if (!o.sequences.empty())
+    return o.sequences;
+  fs::path set = o.imageset.empty() ? fs::path("ImageSets/480p/dev.txt") : o.imageset;
+  if (set.is_relative())
+    set = o.root / set;
+  if (fs::exists(set) || !o.imageset.empty())
+    return readImageSet(set);
+  std::vector<std::string> names;
+  for (const auto &entry : fs::directory_iterator(o.root / "JPEGImages/480p"))
+    if (entry.is_directory())
+      names.push_back(entry.path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::vector<fs::path> filesIn(const fs::path &dir, const std::set<std::string> &extensions) {
+  if (!fs::is_directory(dir))
+    throw flagmask::Error("no folder '" + dir.string() + "'");
+  std::vector<fs::path> files;
+  for (const auto &entry : fs::directory_iterator(dir))
+    if (extensions.count(entry.path().extension().string()))
+      files.push_back(entry.path());
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+// How much more the prediction changes between frames than the truth does, over the object area.
+double excessChange(const cv::Mat &p0, const cv::Mat &p1, const cv::Mat &g0, const cv::Mat &g1) {
+  const double dp = cv::countNonZero(p0 != p1), dg = cv::countNonZero(g0 != g1);
+  return (dp - dg) / std::max(1, cv::countNonZero(g1));
+}
+
+void writeMask(const fs::path &dir, size_t index, const cv::Mat &mask) {
+  char name[32];
+  std::snprintf(name, sizeof name, "%05zu.png", index);
+  if (!cv::imwrite((dir / name).string(), mask))
+    throw flagmask::Error("could not write '" + (dir / name).string() + "'");
+}
+
+Row evaluate(const Options &o, const std::string &name) {
+  const auto frames = filesIn(o.root / "JPEGImages/480p" / name, {".jpg", ".jpeg", ".png"});
+  const auto truths = filesIn(o.root / "Annotations/480p" / name, {".png"});
+  if (frames.empty() || frames.size() != truths.size())
+    throw flagmask::Error("sequence '" + name + "' has " + std::to_string(frames.size()) +
+                          " frames and " + std::to_string(truths.size()) + " masks");
+  flagmask::Segmenter segmenter(o.params);
+  if (!o.model.empty())
+    segmenter.setModel(flagmask::Model::load(o.model));
+  const fs::path out_dir = o.out.empty() ? fs::path() : o.out / name;
+  if (!out_dir.empty())
+    fs::create_directories(out_dir);
+
+  std::vector<double> js, fs_;
+  double flicker = 0, seconds = 0;
+  cv::Mat prev_pred, prev_truth;
+  for (size_t i = 0; i < frames.size(); ++i) {
+    const cv::Mat frame = flagmask::loadFrame(frames[i].string());
+    const cv::Mat truth =
+        flagmask::resizeMask(flagmask::loadMask(truths[i].string(), false), frame.size());
+    const auto t0 = std::chrono::steady_clock::now();
+    const flagmask::Result r = i == 0 ? segmenter.seed(frame, truth) : segmenter.process(frame);
+    seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    js.push_back(flagmask::jaccard(r.mask, truth));
+    fs_.push_back(flagmask::boundaryF(r.mask, truth));
+    if (i > 0)
+      flicker += excessChange(prev_pred, r.mask, prev_truth, truth);
+    if (!out_dir.empty())
+      writeMask(out_dir, i, r.mask);
+    prev_pred = r.mask;
+    prev_truth = truth;
+  }
+  Row row;
+  row.name = name;
+  row.j = flagmask::sequenceMean(js);
+  row.f = flagmask::sequenceMean(fs_);
+  row.decay = flagmask::decay(js);
+  row.flicker = frames.size() > 1 ? flicker / (frames.size() - 1) : 0.0;
+  row.frames = static_cast<int>(frames.size());
+  row.seconds = seconds;
+  row.fps = seconds > 0 ? frames.size() / seconds : 0.0;
+  return row;
+}
+
+std::string formatRow(const Row &r) {
+  char line[256];
+  std::snprintf(line, sizeof line, "%-22s J=%.3f F=%.3f J&F=%.3f decay=%.3f flicker=%.3f fps=%.1f",
+                r.name.c_str(), r.j, r.f, (r.j + r.f) / 2, r.decay, r.flicker, r.fps);
+  return line;
+}
+
+void writeCsv(const fs::path &file, const std::vector<Row> &rows) {
+  std::ofstream out(file);
+  if (!out)
+    throw flagmask::Error("could not write '" + file.string() + "'");
+  out << "sequence,J,F,JF,decay,flicker,fps,frames\n";
+  for (const Row &r : rows)
+    out << r.name << ',' << r.j << ',' << r.f << ',' << (r.j + r.f) / 2 << ',' << r.decay << ','
+        << r.flicker << ',' << r.fps << ',' << r.frames << '\n';
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  Options o;
+  try {
+    o = parse(argc, argv);
+  } catch (const flagmask::cli::UsageError &e) {
+    std::cerr << "flagmask-eval: " << e.what() << "\n(see flagmask-eval --help)\n";
+    return 2;
+  }
+  try {
+    const std::vector<std::string> names = chooseSequences(o);
+    if (names.empty())
+      throw flagmask::Error("no sequence to evaluate under '" + o.root.string() + "'");
+    std::vector<Row> rows;
+    double j = 0, f = 0, decay = 0, flicker = 0, seconds = 0, frames = 0;
+    for (size_t k = 0; k < names.size(); ++k) {
+      std::cerr << "[" << k + 1 << "/" << names.size() << "] " << names[k] << "\n";
+      rows.push_back(evaluate(o, names[k]));
+      const Row &r = rows.back();
+      std::cout << formatRow(r) << std::endl;
+      j += r.j, f += r.f, decay += r.decay, flicker += r.flicker;
+      seconds += r.seconds, frames += r.frames;
+    }
+    const double n = static_cast<double>(rows.size());
+    if (!o.csv.empty())
+      writeCsv(o.csv, rows);
+    std::printf("decay=%.3f flicker=%.3f\n", decay / n, flicker / n);
+    std::printf("mean J&F=%.3f J=%.3f F=%.3f fps=%.1f\n", (j + f) / (2 * n), j / n, f / n,
+                seconds > 0 ? frames / seconds : 0.0);
+  } catch (const std::exception &e) {
+    std::cerr << "flagmask-eval: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}
