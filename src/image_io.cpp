@@ -32,18 +32,14 @@ cv::Mat readImage(const std::string &path, int flags, const char *what) {
 }
 
 // Any non-zero colour channel marks the object; alpha is ignored (DAVIS ships a grey+alpha mask).
+// Compared at the image's own depth, so a 16-bit label of 1 is an object too.
 cv::Mat objectPixels(const cv::Mat &image) {
-  cv::Mat m8;
-  if (image.depth() != CV_8U)
-    image.convertTo(m8, CV_8U, image.depth() == CV_16U ? 1.0 / 256 : 1.0);
-  else
-    m8 = image;
-  if (m8.channels() == 1)
-    return m8 != 0;
+  if (image.channels() == 1)
+    return image != 0;
   std::vector<cv::Mat> planes;
-  cv::split(m8, planes);
+  cv::split(image, planes);
   cv::Mat any = planes[0] != 0;
-  for (int c = 1; c < std::min(3, m8.channels()); ++c)
+  for (int c = 1; c < std::min(3, image.channels()); ++c)
     any |= planes[c] != 0;
   return any;
 }

@@ -109,6 +109,9 @@ void Model::add(cv::InputArray frame_bgr, cv::InputArray mask, cv::InputArray re
   background_hist_ += bh;
   object_count_ += cv::sum(oh)[0];
   background_count_ += cv::sum(bh)[0];
+  const double fraction = cv::countNonZero(object) / static_cast<double>(object.total());
+  object_fraction_ = (object_fraction_ * frames_ + fraction) / (frames_ + 1);
+  ++frames_;
   updatePosterior();
 }
 
@@ -145,11 +148,6 @@ void Model::updatePosterior() {
   posterior_ = po / (po + pb);
 }
 
-double Model::objectFraction() const {
-  const double total = object_count_ + background_count_;
-  return total > 0 ? object_count_ / total : 0.0;
-}
-
 void Model::predictLab(cv::InputArray lab_in, cv::OutputArray probability) const {
   cv::Mat lab = lab_in.getMat();
   if (lab.empty() || lab.type() != CV_8UC3)
@@ -157,9 +155,11 @@ void Model::predictLab(cv::InputArray lab_in, cv::OutputArray probability) const
   const int channels[] = {0, 1, 2};
   const float range[] = {0, 256};
   const float *ranges[] = {range, range, range};
+  // The back projection has the image's 8-bit depth: scale the posterior to 0..255 so it keeps
+  // 256 levels instead of being rounded to 0 or 1.
   cv::Mat out;
-  cv::calcBackProject(&lab, 1, channels, posterior_, out, ranges, 1.0, true);
-  out.convertTo(probability, CV_32F);
+  cv::calcBackProject(&lab, 1, channels, posterior_, out, ranges, 255.0, true);
+  out.convertTo(probability, CV_32F, 1.0 / 255);
 }
 
 void Model::predict(cv::InputArray frame_bgr, cv::OutputArray probability) const {
@@ -180,6 +180,7 @@ void Model::save(const std::string &path) const {
      << "Lab"
      << "bins" << bins_;
   fs << "object_count" << object_count_ << "background_count" << background_count_;
+  fs << "object_fraction" << object_fraction_;
   fs << "object_hist" << object_hist_.reshape(1, 1) << "background_hist"
      << background_hist_.reshape(1, 1);
 }
@@ -205,6 +206,13 @@ Model Model::load(const std::string &path) {
     Model model(bins);
     checkHistogram(fs.root(), path, "object_hist", bins, model.object_hist_);
     checkHistogram(fs.root(), path, "background_hist", bins, model.background_hist_);
+    const double fraction =
+        fs["object_fraction"].isReal() ? static_cast<double>(fs["object_fraction"]) : -1.0;
+    if (!(fraction > 0 && fraction <= 1))
+      throw Error("flagmask: model file '" + path +
+                  "' is malformed: object_fraction must be in (0, 1]");
+    model.object_fraction_ = fraction;
+    model.frames_ = 1;
     model.object_count_ = cv::sum(model.object_hist_)[0];
     model.background_count_ = cv::sum(model.background_hist_)[0];
     if (!model.trained())

@@ -37,8 +37,8 @@ public:
 
   bool trained() const { return object_count_ > 0 && background_count_ > 0; }
   int bins() const { return bins_; }
-  // Fraction of the training pixels that were object: a size prior for a start without a seed.
-  double objectFraction() const;
+  // Mean fraction of a training frame the object covered: a size prior for a start without a seed.
+  double objectFraction() const { return object_fraction_; }
 
   // YAML (or .yml.gz) through cv::FileStorage, with format name and version checked on load.
   void save(const std::string &path) const;
@@ -54,7 +54,9 @@ private:
   cv::Mat background_hist_; // CV_32F, bins^3
   double object_count_ = 0;
   double background_count_ = 0;
-  cv::Mat posterior_; // CV_32F, bins^3: P(object | colour), cached
+  double object_fraction_ = 0; // mean over training frames of object pixels / frame pixels
+  int frames_ = 0;             // training frames behind object_fraction_
+  cv::Mat posterior_;          // CV_32F, bins^3: P(object | colour), cached
 };
 
 } // namespace flagmask

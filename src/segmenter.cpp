@@ -65,6 +65,8 @@ cv::Mat refineAlongEdges(const cv::Mat &guide_bgr, const cv::Mat &probability) {
   (void)guide_bgr;
   cv::GaussianBlur(probability, out, cv::Size(5, 5), 0);
 #endif
+  // The guided filter overshoots slightly at strong edges; a probability stays in [0, 1].
+  cv::min(cv::max(out, 0.0), 1.0, out);
   return out;
 }
 
@@ -136,6 +138,13 @@ double decidedness(const cv::Mat &probability, const cv::Mat &mask) {
   return cv::mean(certainty)[0];
 }
 
+// Whether the object's area changed little since the previous frame (both non-empty).
+bool steady(double area, double prev_area) {
+  if (area <= 0 || prev_area <= 0)
+    return false;
+  return std::max(area, prev_area) / std::min(area, prev_area) <= kAdaptAreaChange;
+}
+
 cv::Rect scaleRect(const cv::Rect &r, cv::Size from, cv::Size to) {
   if (r.empty())
     return {};
@@ -157,9 +166,12 @@ struct Segmenter::State {
       cv::DISOpticalFlow::create(cv::DISOpticalFlow::PRESET_ULTRAFAST);
   bool started = false;
   cv::Size frame_size, work_size;
-  cv::Mat prev_gray;    // CV_8U at working size
-  cv::Mat prev_mask;    // CV_32F at working size, 1 = object
-  double last_area = 0; // object pixels at working size when last seen
+  cv::Mat prev_gray; // CV_8U at working size
+  cv::Mat prev_mask; // CV_32F at working size, 1 = object
+  // The object's size (pixels at working size) when last tracked steadily: what re-detection looks
+  // for. Not updated while the object shrinks fast (leaving, occluded), so it is its full size.
+  double last_area = 0;
+  double prev_area = 0; // object pixels in the previous frame
   bool lost = false;
 
   cv::Mat carry(const cv::Mat &gray) const;
@@ -220,10 +232,9 @@ cv::Mat Segmenter::State::redetect(const cv::Mat &appearance) const {
 void Segmenter::State::adapt(const cv::Mat &small, const cv::Mat &mask, double confidence,
                              double prev_area) {
   const double area = cv::countNonZero(mask);
-  if (params.adapt_rate <= 0 || area == 0 || prev_area == 0 || confidence < kAdaptMinConfidence)
+  if (params.adapt_rate <= 0 || confidence < kAdaptMinConfidence)
     return;
-  const double change = area > prev_area ? area / prev_area : prev_area / area;
-  if (change > kAdaptAreaChange)
+  if (!steady(area, prev_area))
     return;
   // Learn only from pixels well inside or well outside: the boundary is where mistakes are.
   const cv::Mat kernel = cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(7, 7));
@@ -244,9 +255,11 @@ Result Segmenter::State::finish(const cv::Mat &small, const cv::Mat &gray, const
   r.box = scaleRect(cv::boundingRect(mask), work_size, frame_size);
   r.confidence = decidedness(probability, mask);
   if (area > 0) {
-    adapt(small, mask, r.confidence, last_area);
-    last_area = area;
+    adapt(small, mask, r.confidence, prev_area);
+    if (last_area == 0 || steady(area, prev_area))
+      last_area = area;
   }
+  prev_area = area;
   lost = area == 0;
   mask.convertTo(prev_mask, CV_32F, 1.0 / 255);
   prev_gray = gray;
@@ -303,6 +316,7 @@ Result Segmenter::seed(cv::InputArray frame_bgr, cv::InputArray mask_in) {
   cv::Mat gray;
   cv::cvtColor(small, gray, cv::COLOR_BGR2GRAY);
   s.last_area = 0;
+  s.prev_area = 0;
   cv::Mat probability;
   mask.convertTo(probability, CV_32F, 1.0 / 255);
   Result r = s.finish(small, gray, mask, probability);
@@ -351,6 +365,7 @@ void Segmenter::reset() {
   s.prev_gray.release();
   s.prev_mask.release();
   s.last_area = 0;
+  s.prev_area = 0;
 }
 
 bool Segmenter::started() const {

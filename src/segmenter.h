@@ -16,7 +16,7 @@ struct SegmenterParams {
   int working_size = 480; // analysis runs with the longer image side scaled down to this
   double temporal_weight =
       0.4;                  // trust in the mask carried along the flow, at the object's boundary
-  double adapt_rate = 0.02; // how fast the appearance model follows the object (0 = never)
+  double adapt_rate = 0.05; // how fast the appearance model follows the object (0 = never)
 };
 
 struct Result {
