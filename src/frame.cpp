@@ -1,0 +1,405 @@
+#include "frame.h"
+
+#include "error.h"
+
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <string>
+
+namespace flagmask {
+namespace {
+
+constexpr double kNeutralChroma = 128.0;
+
+struct Argb {
+  uint8_t a, r, g, b;
+};
+
+Argb unpackArgb(uint32_t argb) {
+  return {static_cast<uint8_t>(argb >> 24), static_cast<uint8_t>(argb >> 16),
+          static_cast<uint8_t>(argb >> 8), static_cast<uint8_t>(argb)};
+}
+
+double lumaBlack(const YuvMatrix &m) {
+  return m.full_range ? 0.0 : 16.0;
+}
+double lumaWhite(const YuvMatrix &m) {
+  return m.full_range ? 255.0 : 235.0;
+}
+
+std::string sizeText(cv::Size s) {
+  return std::to_string(s.width) + "x" + std::to_string(s.height);
+}
+
+void checkLayout(const cv::Mat &plane, const PackedLayout &layout) {
+  if (plane.depth() != CV_8U || plane.channels() != layout.channels ||
+      (layout.channels != 3 && layout.channels != 4))
+    throw Error("flagmask: a packed plane must be 8-bit with the layout's 3 or 4 bytes per pixel");
+}
+
+void checkMask(const cv::Mat &mask, cv::Size frame) {
+  if (mask.type() != CV_8UC1 || mask.size() != frame)
+    throw Error("flagmask: the mask must be 8-bit single-channel at the frame size " +
+                sizeText(frame));
+}
+
+void checkChroma(const cv::Mat &chroma, cv::Size frame, int channels) {
+  const cv::Size expected((frame.width + 1) / 2, (frame.height + 1) / 2);
+  if (chroma.depth() != CV_8U || chroma.channels() != channels || chroma.size() != expected)
+    throw Error("flagmask: a 4:2:0 chroma plane must be 8-bit at " + sizeText(expected) +
+                " for a " + sizeText(frame) + " frame");
+}
+
+cv::Mat reduced(const cv::Mat &plane, cv::Size working) {
+  if (plane.size() == working)
+    return plane;
+  cv::Mat out;
+  cv::resize(plane, out, working, 0, 0, cv::INTER_AREA);
+  return out;
+}
+
+// A per-pixel value in the layout's byte order; padding bytes get `fill`.
+cv::Scalar layoutScalar(const PackedLayout &l, double r, double g, double b, double a,
+                        double fill = 255.0) {
+  cv::Scalar s = cv::Scalar::all(fill);
+  s[l.r] = r;
+  s[l.g] = g;
+  s[l.b] = b;
+  if (l.hasAlpha())
+    s[l.a] = a;
+  return s;
+}
+
+// Writes value on the background pixels just outside the object, the outline's width. The work
+// stays inside the object's box: the outline cannot be anywhere else.
+void drawOutline(cv::Mat &plane, const cv::Mat &mask, int thickness, const cv::Scalar &value) {
+  if (thickness <= 0)
+    return;
+  const cv::Rect box = cv::boundingRect(mask);
+  if (box.empty())
+    return;
+  const cv::Rect roi =
+      (box + cv::Size(2 * thickness, 2 * thickness) - cv::Point(thickness, thickness)) &
+      cv::Rect(0, 0, mask.cols, mask.rows);
+  const cv::Mat kernel =
+      cv::getStructuringElement(cv::MORPH_RECT, cv::Size(2 * thickness + 1, 2 * thickness + 1));
+  cv::Mat grown;
+  cv::dilate(mask(roi), grown, kernel);
+  plane(roi).setTo(value, grown & ~mask(roi));
+}
+
+// ---- YUV conversion ---------------------------------------------------------------------------
+
+// 3x4 matrix taking (Y, U, V, 1) code values to (B, G, R) in 0..255.
+cv::Matx34d yuvToBgrMatrix(const YuvMatrix &m) {
+  const double kg = 1.0 - m.kr - m.kb;
+  const double ys = m.full_range ? 1.0 : 255.0 / 219.0;
+  const double cs = m.full_range ? 1.0 : 255.0 / 224.0;
+  const double y0 = lumaBlack(m);
+  const double bu = cs * 2.0 * (1.0 - m.kb);
+  const double rv = cs * 2.0 * (1.0 - m.kr);
+  const double gu = -cs * 2.0 * m.kb * (1.0 - m.kb) / kg;
+  const double gv = -cs * 2.0 * m.kr * (1.0 - m.kr) / kg;
+  const double c = kNeutralChroma;
+  return cv::Matx34d(ys, bu, 0.0, -ys * y0 - bu * c,       // B
+                     ys, gu, gv, -ys * y0 - (gu + gv) * c, // G
+                     ys, 0.0, rv, -ys * y0 - rv * c);      // R
+}
+
+cv::Mat bgrFromYuv(const cv::Mat &yuv, const YuvMatrix &matrix) {
+  cv::Mat bgr;
+  cv::transform(yuv, bgr, cv::Mat(yuvToBgrMatrix(matrix)));
+  return bgr;
+}
+
+// ---- Modes on planar YUV ----------------------------------------------------------------------
+
+// The colour of the cutout background in the chroma plane's sample order (U, or U,V for NV12).
+cv::Scalar chromaScalar(const YuvColor &c, int channels, bool v_plane) {
+  if (channels == 2)
+    return cv::Scalar(c.u, c.v);
+  return cv::Scalar(v_plane ? c.v : c.u);
+}
+
+void cutoutLuma(cv::Mat &y, const cv::Mat &background, const YuvColor &bg) {
+  y.setTo(cv::Scalar(bg.y), background);
+}
+
+void maskLuma(cv::Mat &y, const cv::Mat &mask, const YuvMatrix &m) {
+  y.setTo(cv::Scalar(lumaBlack(m)));
+  y.setTo(cv::Scalar(lumaWhite(m)), mask);
+}
+
+// Darkens towards the black level (not 0: limited-range black is 16).
+void overlayLuma(cv::Mat &y, const cv::Mat &mask, const cv::Mat &background, const YuvMatrix &m,
+                 const ModeStyle &style) {
+  cv::Mat dimmed;
+  y.convertTo(dimmed, -1, style.overlay_dim, lumaBlack(m) * (1.0 - style.overlay_dim));
+  dimmed.copyTo(y, background);
+  drawOutline(y, mask, style.overlay_outline, cv::Scalar(lumaWhite(m)));
+}
+
+// Pulls chroma towards neutral by the same factor, so the dimmed background also loses colour.
+void overlayChroma(cv::Mat &c, const cv::Mat &background, const ModeStyle &style) {
+  cv::Mat dimmed;
+  c.convertTo(dimmed, -1, style.overlay_dim, kNeutralChroma * (1.0 - style.overlay_dim));
+  dimmed.copyTo(c, background);
+}
+
+void applyLuma(cv::Mat &y, const cv::Mat &mask, const cv::Mat &background, Mode mode,
+               const YuvMatrix &m, const YuvColor &bg, const ModeStyle &style) {
+  switch (mode) {
+  case Mode::Cutout:
+    cutoutLuma(y, background, bg);
+    break;
+  case Mode::Mask:
+    maskLuma(y, mask, m);
+    break;
+  case Mode::Overlay:
+    overlayLuma(y, mask, background, m, style);
+    break;
+  case Mode::Alpha:
+    break; // refused before
+  }
+}
+
+void applyChroma(cv::Mat &c, const cv::Mat &cbackground, Mode mode, const cv::Scalar &bg,
+                 const ModeStyle &style) {
+  switch (mode) {
+  case Mode::Cutout:
+    c.setTo(bg, cbackground);
+    break;
+  case Mode::Mask:
+    c.setTo(cv::Scalar::all(kNeutralChroma));
+    break;
+  case Mode::Overlay:
+    overlayChroma(c, cbackground, style);
+    break;
+  case Mode::Alpha:
+    break;
+  }
+}
+
+void refuseAlphaForYuv(Mode mode) {
+  if (mode == Mode::Alpha)
+    throw Error("flagmask: mode alpha needs a format with an alpha channel (RGBA, BGRA, ARGB or "
+                "ABGR); YUV formats have none");
+}
+
+YuvColor backgroundYuv(const ModeStyle &style, const YuvMatrix &matrix) {
+  const Argb c = unpackArgb(style.background_argb);
+  return rgbToYuv(c.r, c.g, c.b, matrix);
+}
+
+// ---- Modes on packed RGB ----------------------------------------------------------------------
+
+// ---- 4-byte layouts: whole pixels as 32-bit words, a branch-free select the compiler vectorises.
+
+// A word with the given byte values at the layout's positions (memory order), 0 elsewhere.
+uint32_t layoutWord(const PackedLayout &l, int r, int g, int b, int a) {
+  uint8_t bytes[4] = {0, 0, 0, 0};
+  bytes[l.r] = static_cast<uint8_t>(r);
+  bytes[l.g] = static_cast<uint8_t>(g);
+  bytes[l.b] = static_cast<uint8_t>(b);
+  if (l.hasAlpha())
+    bytes[l.a] = static_cast<uint8_t>(a);
+  uint32_t word;
+  std::memcpy(&word, bytes, 4);
+  return word;
+}
+
+// Every pixel becomes (pixel & keep) | set, with one keep/set pair for the object, one for the
+// background.
+struct WordRule {
+  uint32_t object_keep, object_set, background_keep, background_set;
+};
+
+void applyWordRule(cv::Mat &plane, const cv::Mat &mask, const WordRule &rule) {
+  cv::parallel_for_(cv::Range(0, plane.rows), [&](const cv::Range &rows) {
+    for (int y = rows.start; y < rows.end; ++y) {
+      uint8_t *p = plane.ptr<uint8_t>(y);
+      const uint8_t *m = mask.ptr<uint8_t>(y);
+      for (int x = 0; x < plane.cols; ++x) {
+        uint32_t w;
+        std::memcpy(&w, p + 4 * x, 4);
+        const uint32_t object = 0u - static_cast<uint32_t>(m[x] != 0);
+        const uint32_t in = (w & rule.object_keep) | rule.object_set;
+        const uint32_t out = (w & rule.background_keep) | rule.background_set;
+        w = (in & object) | (out & ~object);
+        std::memcpy(p + 4 * x, &w, 4);
+      }
+    }
+  });
+}
+
+// ---- 3-byte layouts (and overlay): op(pixel, mask value) on every pixel, rows in parallel.
+
+template <typename PixelOp>
+void forEachPixel(cv::Mat &plane, const cv::Mat &mask, const PixelOp &op) {
+  const int channels = plane.channels();
+  cv::parallel_for_(cv::Range(0, plane.rows), [&](const cv::Range &rows) {
+    for (int y = rows.start; y < rows.end; ++y) {
+      uint8_t *p = plane.ptr<uint8_t>(y);
+      const uint8_t *m = mask.ptr<uint8_t>(y);
+      for (int x = 0; x < plane.cols; ++x, p += channels)
+        op(p, m[x]);
+    }
+  });
+}
+
+void cutoutPacked(cv::Mat &plane, const PackedLayout &l, const cv::Mat &mask,
+                  const ModeStyle &style) {
+  const Argb c = unpackArgb(style.background_argb);
+  if (l.channels == 4) {
+    const uint32_t alpha = l.hasAlpha() ? layoutWord(l, 0, 0, 0, 255) : 0;
+    applyWordRule(plane, mask, {~alpha, alpha, 0, layoutWord(l, c.r, c.g, c.b, c.a)});
+    return;
+  }
+  forEachPixel(plane, mask, [&](uint8_t *p, uint8_t object) {
+    if (!object) {
+      p[l.r] = c.r;
+      p[l.g] = c.g;
+      p[l.b] = c.b;
+    }
+  });
+}
+
+void alphaPacked(cv::Mat &plane, const PackedLayout &l, const cv::Mat &mask) {
+  const uint32_t alpha = layoutWord(l, 0, 0, 0, 255);
+  applyWordRule(plane, mask, {~alpha, alpha, ~alpha, 0});
+}
+
+void maskPacked(cv::Mat &plane, const PackedLayout &l, const cv::Mat &mask) {
+  if (l.channels == 4) {
+    const uint32_t alpha = l.hasAlpha() ? layoutWord(l, 0, 0, 0, 255) : 0;
+    applyWordRule(plane, mask, {0, layoutWord(l, 255, 255, 255, 255), 0, alpha});
+    return;
+  }
+  forEachPixel(plane, mask,
+               [&](uint8_t *p, uint8_t object) { p[l.r] = p[l.g] = p[l.b] = object ? 255 : 0; });
+}
+
+// Alpha keeps its value: the overlay changes colour, not coverage.
+void overlayPacked(cv::Mat &plane, const PackedLayout &l, const cv::Mat &mask,
+                   const ModeStyle &style) {
+  uint8_t dim[256];
+  for (int v = 0; v < 256; ++v)
+    dim[v] = cv::saturate_cast<uint8_t>(v * style.overlay_dim);
+  forEachPixel(plane, mask, [&](uint8_t *p, uint8_t object) {
+    if (!object) {
+      p[l.r] = dim[p[l.r]];
+      p[l.g] = dim[p[l.g]];
+      p[l.b] = dim[p[l.b]];
+    }
+  });
+  drawOutline(plane, mask, style.overlay_outline, layoutScalar(l, 255, 255, 255, 255));
+}
+
+} // namespace
+
+YuvColor rgbToYuv(uint8_t r, uint8_t g, uint8_t b, const YuvMatrix &m) {
+  const double kg = 1.0 - m.kr - m.kb;
+  const double y = (m.kr * r + kg * g + m.kb * b) / 255.0;
+  const double pb = (b / 255.0 - y) / (2.0 * (1.0 - m.kb));
+  const double pr = (r / 255.0 - y) / (2.0 * (1.0 - m.kr));
+  const double ys = m.full_range ? 255.0 : 219.0;
+  const double cs = m.full_range ? 255.0 : 224.0;
+  const double cmin = m.full_range ? 0.0 : 16.0, cmax = m.full_range ? 255.0 : 240.0;
+  auto code = [](double v, double lo, double hi) {
+    return static_cast<uint8_t>(std::clamp(std::lround(v), std::lround(lo), std::lround(hi)));
+  };
+  return {code(lumaBlack(m) + ys * y, lumaBlack(m), lumaWhite(m)),
+          code(kNeutralChroma + cs * pb, cmin, cmax), code(kNeutralChroma + cs * pr, cmin, cmax)};
+}
+
+bool modeSupported(Mode mode, const PackedLayout &layout) {
+  return mode != Mode::Alpha || layout.hasAlpha();
+}
+
+cv::Mat workingFromPacked(const cv::Mat &plane, const PackedLayout &layout, cv::Size working) {
+  checkLayout(plane, layout);
+  const cv::Mat small = reduced(plane, working);
+  cv::Mat bgr(working, CV_8UC3);
+  const int from_to[] = {layout.b, 0, layout.g, 1, layout.r, 2};
+  cv::mixChannels(&small, 1, &bgr, 1, from_to, 3);
+  return bgr;
+}
+
+cv::Mat workingFromYuv(const cv::Mat &y, const cv::Mat &u, const cv::Mat &v,
+                       const YuvMatrix &matrix, cv::Size working) {
+  if (y.type() != CV_8UC1)
+    throw Error("flagmask: the luma plane must be 8-bit single-channel");
+  checkChroma(u, y.size(), 1);
+  checkChroma(v, y.size(), 1);
+  cv::Mat yuv;
+  cv::merge(std::vector<cv::Mat>{reduced(y, working), reduced(u, working), reduced(v, working)},
+            yuv);
+  return bgrFromYuv(yuv, matrix);
+}
+
+cv::Mat workingFromNv12(const cv::Mat &y, const cv::Mat &uv, const YuvMatrix &matrix,
+                        cv::Size working) {
+  if (y.type() != CV_8UC1)
+    throw Error("flagmask: the luma plane must be 8-bit single-channel");
+  checkChroma(uv, y.size(), 2);
+  cv::Mat yuv;
+  cv::merge(std::vector<cv::Mat>{reduced(y, working), reduced(uv, working)}, yuv);
+  return bgrFromYuv(yuv, matrix);
+}
+
+cv::Mat chromaMask(const cv::Mat &mask, cv::Size chroma) {
+  cv::Mat small;
+  cv::resize(mask, small, chroma, 0, 0, cv::INTER_AREA);
+  return small > 127;
+}
+
+void applyPacked(cv::Mat &plane, const PackedLayout &layout, const cv::Mat &mask, Mode mode,
+                 const ModeStyle &style) {
+  checkLayout(plane, layout);
+  checkMask(mask, plane.size());
+  if (!modeSupported(mode, layout))
+    throw Error("flagmask: mode alpha needs a format with an alpha channel (RGBA, BGRA, ARGB or "
+                "ABGR)");
+  switch (mode) {
+  case Mode::Cutout:
+    cutoutPacked(plane, layout, mask, style);
+    break;
+  case Mode::Alpha:
+    alphaPacked(plane, layout, mask);
+    break;
+  case Mode::Mask:
+    maskPacked(plane, layout, mask);
+    break;
+  case Mode::Overlay:
+    overlayPacked(plane, layout, mask, style);
+    break;
+  }
+}
+
+void applyI420(cv::Mat &y, cv::Mat &u, cv::Mat &v, const cv::Mat &mask, Mode mode,
+               const YuvMatrix &matrix, const ModeStyle &style) {
+  refuseAlphaForYuv(mode);
+  checkMask(mask, y.size());
+  checkChroma(u, y.size(), 1);
+  checkChroma(v, y.size(), 1);
+  const YuvColor bg = backgroundYuv(style, matrix);
+  applyLuma(y, mask, mask == 0, mode, matrix, bg, style);
+  const cv::Mat cbackground = chromaMask(mask, u.size()) == 0;
+  applyChroma(u, cbackground, mode, chromaScalar(bg, 1, false), style);
+  applyChroma(v, cbackground, mode, chromaScalar(bg, 1, true), style);
+}
+
+void applyNv12(cv::Mat &y, cv::Mat &uv, const cv::Mat &mask, Mode mode, const YuvMatrix &matrix,
+               const ModeStyle &style) {
+  refuseAlphaForYuv(mode);
+  checkMask(mask, y.size());
+  checkChroma(uv, y.size(), 2);
+  const YuvColor bg = backgroundYuv(style, matrix);
+  applyLuma(y, mask, mask == 0, mode, matrix, bg, style);
+  applyChroma(uv, chromaMask(mask, uv.size()) == 0, mode, chromaScalar(bg, 2, false), style);
+}
+
+} // namespace flagmask

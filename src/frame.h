@@ -1,0 +1,107 @@
+// flagmask: the pixels of a video frame: converting it to the working image and writing the
+// output mode into it, in place, for packed RGB and planar YUV layouts.
+//
+// This is where every pixel decision of the GStreamer element lives, so that it can be tested on
+// cv::Mat without a pipeline. Planes are cv::Mat headers over the frame's memory with the real row
+// stride (rows of odd-width frames are padded); nothing here converts a full-resolution frame.
+#pragma once
+
+#include <opencv2/core.hpp>
+
+#include <cstdint>
+
+namespace flagmask {
+
+// What the element writes into the frame.
+enum class Mode {
+  Cutout,  // object unchanged, background replaced by a colour
+  Alpha,   // object opaque, background transparent, colour untouched (layouts with alpha only)
+  Mask,    // white object on black
+  Overlay, // the frame with the background darkened and the object outlined
+};
+
+// Byte positions of the colour components inside one pixel of a packed RGB layout. Channels not
+// named (the x of RGBx) are padding.
+struct PackedLayout {
+  int channels = 3;        // bytes per pixel: 3 or 4
+  int r = 0, g = 1, b = 2; // byte offset of each colour component
+  int a = -1;              // byte offset of alpha, -1 when the layout has none
+
+  bool hasAlpha() const { return a >= 0; }
+
+  static PackedLayout rgb() { return {3, 0, 1, 2, -1}; }
+  static PackedLayout bgr() { return {3, 2, 1, 0, -1}; }
+  static PackedLayout rgba() { return {4, 0, 1, 2, 3}; }
+  static PackedLayout bgra() { return {4, 2, 1, 0, 3}; }
+  static PackedLayout argb() { return {4, 1, 2, 3, 0}; }
+  static PackedLayout abgr() { return {4, 3, 2, 1, 0}; }
+  static PackedLayout rgbx() { return {4, 0, 1, 2, -1}; }
+  static PackedLayout bgrx() { return {4, 2, 1, 0, -1}; }
+  static PackedLayout xrgb() { return {4, 1, 2, 3, -1}; }
+  static PackedLayout xbgr() { return {4, 3, 2, 1, -1}; }
+};
+
+// The YCbCr matrix of a stream: luma weights of red and blue, and whether the samples use the
+// full 0..255 range or the limited (studio) 16..235 / 16..240 range.
+struct YuvMatrix {
+  double kr = 0.299; // BT.601
+  double kb = 0.114;
+  bool full_range = false;
+
+  static YuvMatrix bt601(bool full = false) { return {0.299, 0.114, full}; }
+  static YuvMatrix bt709(bool full = false) { return {0.2126, 0.0722, full}; }
+};
+
+// A Y'CbCr triple in the 8-bit code values of a YuvMatrix.
+struct YuvColor {
+  uint8_t y, u, v;
+};
+
+// Converts an 8-bit RGB colour to the code values of a matrix (rounded, clamped to its range).
+YuvColor rgbToYuv(uint8_t r, uint8_t g, uint8_t b, const YuvMatrix &matrix);
+
+// How the modes look. background_argb is 0xAARRGGBB, as the element's background-color property.
+struct ModeStyle {
+  uint32_t background_argb = 0xff000000; // cutout: colour (and alpha) behind the object
+  double overlay_dim = 0.4;              // overlay: background brightness factor, 0..1
+  int overlay_outline = 2;               // overlay: outline thickness in pixels, 0 = none
+};
+
+// ---- The working image: 8-bit BGR at the analysis resolution ----------------------------------
+// Each plane is first reduced with INTER_AREA to the working size and only then converted, so
+// the cost does not grow with the frame's resolution.
+
+// plane: CV_8UC3 or CV_8UC4 matching layout.channels. Returns CV_8UC3 BGR of size working.
+cv::Mat workingFromPacked(const cv::Mat &plane, const PackedLayout &layout, cv::Size working);
+
+// I420: y CV_8UC1 at frame size, u and v CV_8UC1 at chroma size ((w+1)/2 x (h+1)/2).
+cv::Mat workingFromYuv(const cv::Mat &y, const cv::Mat &u, const cv::Mat &v,
+                       const YuvMatrix &matrix, cv::Size working);
+
+// NV12: y CV_8UC1 at frame size, uv CV_8UC2 (U, V interleaved) at chroma size.
+cv::Mat workingFromNv12(const cv::Mat &y, const cv::Mat &uv, const YuvMatrix &matrix,
+                        cv::Size working);
+
+// ---- Writing the mode into the frame, in place --------------------------------------------------
+// mask: CV_8UC1 at the frame's size, 255 = object, 0 = background (as flagmask::upscaleMask gives).
+// All throw flagmask::Error for a mode the layout cannot show (alpha without an alpha channel) or
+// planes that do not match the mask.
+
+void applyPacked(cv::Mat &plane, const PackedLayout &layout, const cv::Mat &mask, Mode mode,
+                 const ModeStyle &style = {});
+
+void applyI420(cv::Mat &y, cv::Mat &u, cv::Mat &v, const cv::Mat &mask, Mode mode,
+               const YuvMatrix &matrix, const ModeStyle &style = {});
+
+void applyNv12(cv::Mat &y, cv::Mat &uv, const cv::Mat &mask, Mode mode, const YuvMatrix &matrix,
+               const ModeStyle &style = {});
+
+// The mask of a subsampled chroma plane: a chroma sample is object when most of the luma pixels it
+// covers are (INTER_AREA reduction of the full mask, then a cut at half). Deriving it from the
+// full mask, not from the working mask, keeps luma and chroma edges on the same pixels.
+cv::Mat chromaMask(const cv::Mat &mask, cv::Size chroma);
+
+// Whether a mode can be shown in a layout: alpha needs an alpha channel.
+bool modeSupported(Mode mode, const PackedLayout &layout);
+
+} // namespace flagmask
