@@ -1,0 +1,337 @@
+// Pixel decisions of the element, on cv::Mat: working image conversion and the output modes.
+#include "error.h"
+#include "frame.h"
+
+#include <gtest/gtest.h>
+#include <opencv2/imgproc.hpp>
+
+#include <cstdint>
+
+using flagmask::Mode;
+using flagmask::PackedLayout;
+using flagmask::YuvMatrix;
+
+namespace {
+
+const cv::Rect kObject(10, 8, 20, 16); // inside a 64x48 or larger frame
+
+// A plane of the given size inside a larger buffer, so rows are padded like a GstVideoFrame's.
+cv::Mat paddedPlane(cv::Size size, int type, cv::Mat &storage, int pad = 3, uint8_t fill = 7) {
+  storage = cv::Mat(size.height, size.width + pad, type, cv::Scalar::all(fill));
+  return storage(cv::Rect(0, 0, size.width, size.height));
+}
+
+cv::Mat rectMask(cv::Size size, cv::Rect object = kObject) {
+  cv::Mat mask = cv::Mat::zeros(size, CV_8U);
+  mask(object).setTo(255);
+  return mask;
+}
+
+// A smooth colour image: chroma subsampling loses little, so conversions compare tightly.
+cv::Mat smoothBgr(cv::Size size) {
+  cv::Mat bgr(size, CV_8UC3);
+  cv::RNG rng(12345);
+  rng.fill(bgr, cv::RNG::UNIFORM, 30, 220);
+  cv::GaussianBlur(bgr, bgr, cv::Size(0, 0), 4);
+  return bgr;
+}
+
+cv::Vec4b px4(const cv::Mat &m, int x, int y) {
+  return m.at<cv::Vec4b>(y, x);
+}
+cv::Vec3b px3(const cv::Mat &m, int x, int y) {
+  return m.at<cv::Vec3b>(y, x);
+}
+
+struct I420Frame {
+  cv::Mat y, u, v, storage_y, storage_u, storage_v;
+};
+
+// Odd sizes round the chroma planes up, as GStreamer does.
+I420Frame makeI420(cv::Size size, uint8_t y, uint8_t u, uint8_t v) {
+  I420Frame f;
+  const cv::Size c((size.width + 1) / 2, (size.height + 1) / 2);
+  f.y = paddedPlane(size, CV_8UC1, f.storage_y);
+  f.u = paddedPlane(c, CV_8UC1, f.storage_u);
+  f.v = paddedPlane(c, CV_8UC1, f.storage_v);
+  f.y.setTo(y);
+  f.u.setTo(u);
+  f.v.setTo(v);
+  return f;
+}
+
+} // namespace
+
+// ---- packed layouts ---------------------------------------------------------------------------
+
+TEST(FramePacked, CutoutWithAlphaWritesColourAndAlpha) {
+  cv::Mat storage;
+  cv::Mat plane = paddedPlane({64, 48}, CV_8UC4, storage);
+  plane.setTo(cv::Scalar(10, 20, 30, 40)); // RGBA: r=10 g=20 b=30 a=40
+  flagmask::ModeStyle style;
+  style.background_argb = 0x80112233;
+  flagmask::applyPacked(plane, PackedLayout::rgba(), rectMask(plane.size()), Mode::Cutout, style);
+  EXPECT_EQ(px4(plane, 15, 12), cv::Vec4b(10, 20, 30, 255));        // object: opaque, colour kept
+  EXPECT_EQ(px4(plane, 50, 40), cv::Vec4b(0x11, 0x22, 0x33, 0x80)); // background colour
+  EXPECT_EQ(storage.at<cv::Vec4b>(0, 64), cv::Vec4b(7, 7, 7, 7));   // row padding untouched
+}
+
+TEST(FramePacked, CutoutArgbUsesByteOffsets) {
+  cv::Mat plane(48, 64, CV_8UC4, cv::Scalar(200, 1, 2, 3)); // ARGB
+  flagmask::ModeStyle style;
+  style.background_argb = 0xff0000ff; // opaque blue
+  flagmask::applyPacked(plane, PackedLayout::argb(), rectMask(plane.size()), Mode::Cutout, style);
+  EXPECT_EQ(px4(plane, 15, 12), cv::Vec4b(255, 1, 2, 3));
+  EXPECT_EQ(px4(plane, 0, 0), cv::Vec4b(255, 0, 0, 255));
+}
+
+TEST(FramePacked, CutoutWithoutAlpha) {
+  cv::Mat storage;
+  cv::Mat plane = paddedPlane({63, 47}, CV_8UC3, storage);
+  plane.setTo(cv::Scalar(10, 20, 30)); // BGR: b=10 g=20 r=30
+  flagmask::ModeStyle style;
+  style.background_argb = 0xff112233;
+  flagmask::applyPacked(plane, PackedLayout::bgr(), rectMask(plane.size()), Mode::Cutout, style);
+  EXPECT_EQ(px3(plane, 15, 12), cv::Vec3b(10, 20, 30));
+  EXPECT_EQ(px3(plane, 62, 46), cv::Vec3b(0x33, 0x22, 0x11));
+  EXPECT_EQ(storage.at<cv::Vec3b>(46, 63), cv::Vec3b(7, 7, 7));
+}
+
+TEST(FramePacked, AlphaModeLeavesColour) {
+  cv::Mat plane(48, 64, CV_8UC4, cv::Scalar(10, 20, 30, 40)); // BGRA
+  flagmask::applyPacked(plane, PackedLayout::bgra(), rectMask(plane.size()), Mode::Alpha);
+  EXPECT_EQ(px4(plane, 15, 12), cv::Vec4b(10, 20, 30, 255));
+  EXPECT_EQ(px4(plane, 50, 40), cv::Vec4b(10, 20, 30, 0));
+}
+
+TEST(FramePacked, AlphaModeOnLayoutWithoutAlphaThrows) {
+  cv::Mat rgb(48, 64, CV_8UC3, cv::Scalar::all(9));
+  cv::Mat rgbx(48, 64, CV_8UC4, cv::Scalar::all(9));
+  const cv::Mat mask = rectMask(rgb.size());
+  EXPECT_THROW(flagmask::applyPacked(rgb, PackedLayout::rgb(), mask, Mode::Alpha), flagmask::Error);
+  EXPECT_THROW(flagmask::applyPacked(rgbx, PackedLayout::rgbx(), mask, Mode::Alpha),
+               flagmask::Error);
+  EXPECT_FALSE(flagmask::modeSupported(Mode::Alpha, PackedLayout::xbgr()));
+  EXPECT_TRUE(flagmask::modeSupported(Mode::Alpha, PackedLayout::abgr()));
+  EXPECT_EQ(rgb.at<cv::Vec3b>(0, 0), cv::Vec3b(9, 9, 9)); // nothing written before the refusal
+}
+
+TEST(FramePacked, MaskModeWhiteOnBlackOpaque) {
+  cv::Mat rgba(48, 64, CV_8UC4, cv::Scalar(10, 20, 30, 40));
+  flagmask::applyPacked(rgba, PackedLayout::rgba(), rectMask(rgba.size()), Mode::Mask);
+  EXPECT_EQ(px4(rgba, 15, 12), cv::Vec4b(255, 255, 255, 255));
+  EXPECT_EQ(px4(rgba, 50, 40), cv::Vec4b(0, 0, 0, 255));
+
+  cv::Mat storage;
+  cv::Mat rgb = paddedPlane({65, 49}, CV_8UC3, storage);
+  rgb.setTo(cv::Scalar(10, 20, 30));
+  flagmask::applyPacked(rgb, PackedLayout::rgb(), rectMask(rgb.size()), Mode::Mask);
+  EXPECT_EQ(px3(rgb, 15, 12), cv::Vec3b(255, 255, 255));
+  EXPECT_EQ(px3(rgb, 64, 48), cv::Vec3b(0, 0, 0));
+  EXPECT_EQ(storage.at<cv::Vec3b>(48, 65), cv::Vec3b(7, 7, 7));
+}
+
+TEST(FramePacked, OverlayDimsBackgroundKeepsObject) {
+  cv::Mat plane(48, 64, CV_8UC4, cv::Scalar(100, 200, 50, 255)); // xRGB
+  flagmask::ModeStyle style;                                     // dim 0.4, outline 2
+  flagmask::applyPacked(plane, PackedLayout::xrgb(), rectMask(plane.size()), Mode::Overlay, style);
+  EXPECT_EQ(px4(plane, 15, 12), cv::Vec4b(100, 200, 50, 255)); // object unchanged
+  const cv::Vec4b far = px4(plane, 55, 42);
+  EXPECT_EQ(far[1], 80); // 200 * 0.4
+  EXPECT_EQ(far[2], 20);
+  EXPECT_EQ(far[3], 102);
+  const cv::Vec4b outline = px4(plane, kObject.x - 1, kObject.y + 3);
+  EXPECT_EQ(outline, cv::Vec4b(255, 255, 255, 255));
+}
+
+TEST(FramePacked, OverlayKeepsAlpha) {
+  cv::Mat plane(48, 64, CV_8UC4, cv::Scalar(100, 100, 100, 77)); // RGBA
+  flagmask::ModeStyle style;
+  style.overlay_outline = 0;
+  flagmask::applyPacked(plane, PackedLayout::rgba(), rectMask(plane.size()), Mode::Overlay, style);
+  EXPECT_EQ(px4(plane, 50, 40), cv::Vec4b(40, 40, 40, 77));
+  EXPECT_EQ(px4(plane, kObject.x - 1, kObject.y), cv::Vec4b(40, 40, 40, 77)); // no outline
+}
+
+TEST(FramePacked, WrongMaskSizeThrows) {
+  cv::Mat plane(48, 64, CV_8UC3, cv::Scalar::all(0));
+  EXPECT_THROW(flagmask::applyPacked(plane, PackedLayout::rgb(), rectMask({32, 24}, {1, 1, 4, 4}),
+                                     Mode::Mask),
+               flagmask::Error);
+  EXPECT_THROW(
+      flagmask::applyPacked(plane, PackedLayout::rgba(), rectMask(plane.size()), Mode::Mask),
+      flagmask::Error);
+}
+
+TEST(FramePacked, WorkingImageIsReducedThenReordered) {
+  const cv::Mat bgr = smoothBgr({161, 121});
+  cv::Mat storage;
+  cv::Mat rgba = paddedPlane(bgr.size(), CV_8UC4, storage);
+  cv::cvtColor(bgr, rgba, cv::COLOR_BGR2RGBA); // writes into the padded view
+  const cv::Size working(80, 60);
+  const cv::Mat got = flagmask::workingFromPacked(rgba, PackedLayout::rgba(), working);
+  cv::Mat expected;
+  cv::resize(bgr, expected, working, 0, 0, cv::INTER_AREA);
+  ASSERT_EQ(got.type(), CV_8UC3);
+  EXPECT_EQ(cv::norm(got, expected, cv::NORM_INF), 0.0);
+
+  const cv::Mat same = flagmask::workingFromPacked(bgr, PackedLayout::bgr(), bgr.size());
+  EXPECT_EQ(cv::norm(same, bgr, cv::NORM_INF), 0.0);
+}
+
+// ---- YUV ---------------------------------------------------------------------------------------
+
+TEST(FrameYuv, RgbToYuvKnownValues) {
+  const YuvMatrix limited = YuvMatrix::bt601();
+  const auto white = flagmask::rgbToYuv(255, 255, 255, limited);
+  EXPECT_EQ(white.y, 235);
+  EXPECT_EQ(white.u, 128);
+  EXPECT_EQ(white.v, 128);
+  const auto black = flagmask::rgbToYuv(0, 0, 0, limited);
+  EXPECT_EQ(black.y, 16);
+  const auto red = flagmask::rgbToYuv(255, 0, 0, limited);
+  EXPECT_EQ(red.y, 81);
+  EXPECT_EQ(red.u, 90);
+  EXPECT_EQ(red.v, 240);
+  const auto full_white = flagmask::rgbToYuv(255, 255, 255, YuvMatrix::bt601(true));
+  EXPECT_EQ(full_white.y, 255);
+}
+
+TEST(FrameYuv, I420RoundTripMatchesOpenCv) {
+  const cv::Mat bgr = smoothBgr({160, 120});
+  cv::Mat i420;
+  cv::cvtColor(bgr, i420, cv::COLOR_BGR2YUV_I420); // BT.601 limited range
+  const cv::Mat y = i420.rowRange(0, 120);
+  const cv::Mat u = i420.rowRange(120, 150).reshape(1, 60);
+  const cv::Mat v = i420.rowRange(150, 180).reshape(1, 60);
+  cv::Mat reference;
+  cv::cvtColor(i420, reference, cv::COLOR_YUV2BGR_I420);
+
+  const cv::Mat full = flagmask::workingFromYuv(y, u, v, YuvMatrix::bt601(), bgr.size());
+  EXPECT_LT(cv::norm(full, reference, cv::NORM_INF), 6.0);
+  EXPECT_LT(cv::norm(full, bgr, cv::NORM_L1) / full.total() / 3, 1.5);
+
+  const cv::Size working(80, 60);
+  cv::Mat reference_small;
+  cv::resize(reference, reference_small, working, 0, 0, cv::INTER_AREA);
+  const cv::Mat small = flagmask::workingFromYuv(y, u, v, YuvMatrix::bt601(), working);
+  EXPECT_LT(cv::norm(small, reference_small, cv::NORM_INF), 4.0);
+}
+
+TEST(FrameYuv, Nv12EqualsI420) {
+  const cv::Size size(161, 121), chroma(81, 61);
+  cv::Mat y(size, CV_8U), u(chroma, CV_8U), v(chroma, CV_8U);
+  cv::RNG rng(7);
+  rng.fill(y, cv::RNG::UNIFORM, 16, 236);
+  rng.fill(u, cv::RNG::UNIFORM, 16, 241);
+  rng.fill(v, cv::RNG::UNIFORM, 16, 241);
+  cv::Mat uv;
+  cv::merge(std::vector<cv::Mat>{u, v}, uv);
+  const YuvMatrix m = YuvMatrix::bt709(true);
+  const cv::Mat a = flagmask::workingFromYuv(y, u, v, m, {100, 75});
+  const cv::Mat b = flagmask::workingFromNv12(y, uv, m, {100, 75});
+  EXPECT_EQ(cv::norm(a, b, cv::NORM_INF), 0.0);
+}
+
+TEST(FrameYuv, FullRangeGreyIsGrey) {
+  I420Frame f = makeI420({33, 17}, 200, 128, 128);
+  const cv::Mat full = flagmask::workingFromYuv(f.y, f.u, f.v, YuvMatrix::bt709(true), {33, 17});
+  EXPECT_EQ(px3(full, 5, 5), cv::Vec3b(200, 200, 200));
+  const cv::Mat limited = flagmask::workingFromYuv(f.y, f.u, f.v, YuvMatrix::bt601(), {33, 17});
+  EXPECT_EQ(px3(limited, 5, 5), cv::Vec3b(214, 214, 214)); // (200 - 16) * 255 / 219
+}
+
+TEST(FrameYuv, WrongChromaSizeThrows) {
+  cv::Mat y(121, 161, CV_8U), c(60, 80, CV_8U); // chroma of an odd frame must be 81x61
+  EXPECT_THROW(flagmask::workingFromYuv(y, c, c, YuvMatrix(), {80, 60}), flagmask::Error);
+}
+
+TEST(FrameYuv, I420CutoutOddSize) {
+  const cv::Size size(161, 121);
+  I420Frame f = makeI420(size, 180, 100, 150);
+  const cv::Rect object(40, 30, 41, 31);
+  flagmask::ModeStyle style;
+  style.background_argb = 0xffff0000; // red
+  flagmask::applyI420(f.y, f.u, f.v, rectMask(size, object), Mode::Cutout, YuvMatrix::bt601(),
+                      style);
+  const auto red = flagmask::rgbToYuv(255, 0, 0, YuvMatrix::bt601());
+  EXPECT_EQ(f.y.at<uint8_t>(45, 60), 180);
+  EXPECT_EQ(f.u.at<uint8_t>(22, 30), 100);
+  EXPECT_EQ(f.v.at<uint8_t>(22, 30), 150);
+  EXPECT_EQ(f.y.at<uint8_t>(120, 160), red.y); // last pixel of the odd frame
+  EXPECT_EQ(f.u.at<uint8_t>(60, 80), red.u);
+  EXPECT_EQ(f.v.at<uint8_t>(60, 80), red.v);
+  EXPECT_EQ(f.storage_y.at<uint8_t>(120, 161), 7); // padding untouched
+  EXPECT_EQ(f.storage_u.at<uint8_t>(60, 81), 7);
+}
+
+TEST(FrameYuv, I420MaskLimitedAndFullRange) {
+  const cv::Size size(63, 47);
+  I420Frame f = makeI420(size, 90, 60, 200);
+  flagmask::applyI420(f.y, f.u, f.v, rectMask(size), Mode::Mask, YuvMatrix::bt601());
+  EXPECT_EQ(f.y.at<uint8_t>(12, 15), 235);
+  EXPECT_EQ(f.y.at<uint8_t>(46, 62), 16);
+  EXPECT_EQ(cv::countNonZero(f.u != 128), 0);
+  EXPECT_EQ(cv::countNonZero(f.v != 128), 0);
+
+  I420Frame g = makeI420(size, 90, 60, 200);
+  flagmask::applyI420(g.y, g.u, g.v, rectMask(size), Mode::Mask, YuvMatrix::bt709(true));
+  EXPECT_EQ(g.y.at<uint8_t>(12, 15), 255);
+  EXPECT_EQ(g.y.at<uint8_t>(46, 62), 0);
+}
+
+TEST(FrameYuv, AlphaModeThrows) {
+  I420Frame f = makeI420({64, 48}, 90, 60, 200);
+  EXPECT_THROW(flagmask::applyI420(f.y, f.u, f.v, rectMask({64, 48}), Mode::Alpha, YuvMatrix()),
+               flagmask::Error);
+  cv::Mat uv(24, 32, CV_8UC2, cv::Scalar(60, 200));
+  EXPECT_THROW(flagmask::applyNv12(f.y, uv, rectMask({64, 48}), Mode::Alpha, YuvMatrix()),
+               flagmask::Error);
+}
+
+TEST(FrameYuv, Nv12CutoutMaskOverlayOddSize) {
+  const cv::Size size(161, 121), chroma(81, 61);
+  const cv::Rect object(40, 30, 41, 31);
+  const cv::Mat mask = rectMask(size, object);
+  cv::Mat ys, uvs;
+  auto fresh = [&](cv::Mat &y, cv::Mat &uv) {
+    y = paddedPlane(size, CV_8UC1, ys);
+    uv = paddedPlane(chroma, CV_8UC2, uvs);
+    y.setTo(180);
+    uv.setTo(cv::Scalar(100, 150));
+  };
+  cv::Mat y, uv;
+  fresh(y, uv);
+  flagmask::ModeStyle style;
+  style.background_argb = 0xff00ff00;
+  flagmask::applyNv12(y, uv, mask, Mode::Cutout, YuvMatrix::bt709(), style);
+  const auto green = flagmask::rgbToYuv(0, 255, 0, YuvMatrix::bt709());
+  EXPECT_EQ(y.at<uint8_t>(120, 160), green.y);
+  EXPECT_EQ(uv.at<cv::Vec2b>(60, 80), cv::Vec2b(green.u, green.v));
+  EXPECT_EQ(uv.at<cv::Vec2b>(22, 30), cv::Vec2b(100, 150));
+  EXPECT_EQ(uvs.at<cv::Vec2b>(60, 81), cv::Vec2b(7, 7));
+
+  fresh(y, uv);
+  flagmask::applyNv12(y, uv, mask, Mode::Mask, YuvMatrix::bt709());
+  EXPECT_EQ(y.at<uint8_t>(45, 60), 235);
+  EXPECT_EQ(y.at<uint8_t>(0, 0), 16);
+  EXPECT_EQ(uv.at<cv::Vec2b>(22, 30), cv::Vec2b(128, 128));
+
+  fresh(y, uv);
+  flagmask::applyNv12(y, uv, mask, Mode::Overlay, YuvMatrix::bt709());
+  EXPECT_EQ(y.at<uint8_t>(45, 60), 180);                    // object unchanged
+  EXPECT_EQ(uv.at<cv::Vec2b>(22, 30), cv::Vec2b(100, 150)); // object chroma unchanged
+  EXPECT_EQ(y.at<uint8_t>(110, 150), 82);                   // 16 + (180 - 16) * 0.4
+  EXPECT_EQ(uv.at<cv::Vec2b>(55, 75), cv::Vec2b(117, 137)); // pulled towards 128
+  EXPECT_EQ(y.at<uint8_t>(45, object.x - 1), 235);          // outline
+}
+
+TEST(FrameYuv, ChromaMaskFollowsMajority) {
+  cv::Mat mask = cv::Mat::zeros(5, 5, CV_8U);
+  mask(cv::Rect(0, 0, 2, 2)).setTo(255); // exactly chroma sample (0,0)
+  mask.at<uint8_t>(2, 2) = 255;          // one of four pixels of sample (1,1): not object
+  const cv::Mat c = flagmask::chromaMask(mask, {3, 3});
+  EXPECT_EQ(c.at<uint8_t>(0, 0), 255);
+  EXPECT_EQ(c.at<uint8_t>(1, 1), 0);
+  EXPECT_EQ(cv::countNonZero(c), 1);
+}
