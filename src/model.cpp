@@ -6,6 +6,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include <cmath>
+#include <fstream>
 
 namespace flagmask {
 namespace {
@@ -186,6 +187,10 @@ void Model::save(const std::string &path) const {
 }
 
 Model Model::load(const std::string &path) {
+  // Checked first so a missing file is named plainly (and OpenCV logs nothing of its own).
+  if (!std::ifstream(path, std::ios::binary))
+    throw Error("flagmask: could not read model file '" + path +
+                "': the file does not exist or cannot be opened");
   cv::FileStorage fs;
   try {
     if (!fs.open(path, cv::FileStorage::READ))

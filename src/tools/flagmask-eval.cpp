@@ -115,6 +115,9 @@ std::vector<std::string> readImageSet(const fs::path &file) {
 }
 
 std::vector<std::string> chooseSequences(const Options &o) {
+  if (!fs::is_directory(o.root / "JPEGImages/480p"))
+    throw flagmask::Error("'" + o.root.string() +
+                          "' is not a DAVIS-layout folder: it has no JPEGImages/480p");
   if (!o.sequences.empty())
     return o.sequences;
   fs::path set = o.imageset.empty() ? fs::path("ImageSets/480p/dev.txt") : o.imageset;
