@@ -2,6 +2,7 @@
 
 #include "error.h"
 #include "image_io.h"
+#include "motion.h"
 
 #include <opencv2/imgproc.hpp>
 #include <opencv2/video/tracking.hpp>
@@ -22,6 +23,15 @@ constexpr double kBandFraction = 0.05;
 constexpr double kMinPieceFraction = 0.02;
 // Enclosed background holes smaller than this fraction of the object are filled.
 constexpr double kMaxHoleFraction = 0.05;
+// The carried mask is never taken as certain, so strong appearance and motion evidence can still
+// remove a piece that leaked into the background: its probability is pulled into
+// [0.5 - kCarriedCertainty / 2, 0.5 + kCarriedCertainty / 2].
+constexpr double kCarriedCertainty = 0.9;
+// Appearance is clipped likewise: one colour histogram is never sure.
+constexpr float kAppearanceFloor = 0.02f;
+// The state carried to the next frame mixes the decided mask with the fused probability by this
+// share, so an undecided pixel stays undecided instead of flipping the next frame's prior.
+constexpr double kSoftState = 0.5;
 // Re-detection after loss: appearance must be this sure, and the found blob about the lost size.
 constexpr double kRedetectProbability = 0.8;
 constexpr double kRedetectMinRatio = 0.3, kRedetectMaxRatio = 3.0;
@@ -59,7 +69,7 @@ cv::Mat refineAlongEdges(const cv::Mat &guide_bgr, const cv::Mat &probability) {
   cv::Mat out;
 #ifdef FLAGMASK_HAVE_XIMGPROC
   constexpr int kRadius = 4;
-  constexpr double kEps = 0.02 * 255 * 255;
+  constexpr double kEps = 0.005 * 255 * 255;
   cv::ximgproc::guidedFilter(guide_bgr, probability, out, kRadius, kEps);
 #else
   (void)guide_bgr;
@@ -167,21 +177,34 @@ struct Segmenter::State {
   bool started = false;
   cv::Size frame_size, work_size;
   cv::Mat prev_gray; // CV_8U at working size
-  cv::Mat prev_mask; // CV_32F at working size, 1 = object
+  cv::Mat prev_mask; // CV_32F at working size, object probability
+  cv::Mat flow_back; // CV_32FC2 at working size, current -> previous, of the last carry()
   // The object's size (pixels at working size) when last tracked steadily: what re-detection looks
   // for. Not updated while the object shrinks fast (leaving, occluded), so it is its full size.
   double last_area = 0;
   double prev_area = 0; // object pixels in the previous frame
   bool lost = false;
 
-  cv::Mat carry(const cv::Mat &gray) const;
+  cv::Mat carry(const cv::Mat &gray);
   cv::Mat fuse(const cv::Mat &carried, const cv::Mat &appearance) const;
   cv::Mat redetect(const cv::Mat &appearance) const;
   void adapt(const cv::Mat &small, const cv::Mat &mask, double confidence, double prev_area);
   Result finish(const cv::Mat &small, const cv::Mat &gray, const cv::Mat &mask,
                 const cv::Mat &probability);
   void begin(const cv::Mat &frame);
+  void carryForward(const cv::Mat &mask, const cv::Mat &probability);
 };
+
+// What the next frame starts from: the decided mask, softened by the probability where it was
+// undecided (holes the clean-up filled count as object, pieces it dropped as background).
+void Segmenter::State::carryForward(const cv::Mat &mask, const cv::Mat &probability) {
+  cv::Mat decided;
+  mask.convertTo(decided, CV_32F, 1.0 / 255);
+  cv::Mat soft = probability.clone();
+  soft.setTo(0, mask == 0);
+  soft.setTo(1, (mask != 0) & (probability <= params.threshold));
+  prev_mask = decided * (1.0 - kSoftState) + soft * kSoftState;
+}
 
 void Segmenter::State::begin(const cv::Mat &frame) {
   frame_size = frame.size();
@@ -190,8 +213,7 @@ void Segmenter::State::begin(const cv::Mat &frame) {
 
 // The previous mask moved to the current frame along dense optical flow (current -> previous, so
 // every current pixel looks up where it came from).
-cv::Mat Segmenter::State::carry(const cv::Mat &gray) const {
-  cv::Mat flow_back;
+cv::Mat Segmenter::State::carry(const cv::Mat &gray) {
   flow->calc(gray, prev_gray, flow_back);
   cv::Mat map(flow_back.size(), CV_32FC2);
   for (int y = 0; y < map.rows; ++y) {
@@ -205,8 +227,10 @@ cv::Mat Segmenter::State::carry(const cv::Mat &gray) const {
   return carried;
 }
 
-// Trust the carried mask far from its boundary and mix in appearance near it: the carried mask
-// keeps the object whole and steady, appearance moves the boundary where the flow was wrong.
+// Naive Bayes over three experts: the carried mask (the prior, trusted more the farther a pixel is
+// from the carried boundary), appearance, and motion against the camera's. Far inside or outside,
+// the carried mask keeps the object whole and steady; near the boundary, and wherever appearance
+// and motion agree strongly, they move it.
 cv::Mat Segmenter::State::fuse(const cv::Mat &carried, const cv::Mat &appearance) const {
   const cv::Mat binary = carried > 0.5;
   const double band = std::max(3.0, kBandFraction * std::hypot(carried.cols, carried.rows));
@@ -214,7 +238,17 @@ cv::Mat Segmenter::State::fuse(const cv::Mat &carried, const cv::Mat &appearance
   cv::min(trust, 1.0, trust);
   const double w0 = params.temporal_weight;
   trust = trust * (1.0 - w0) + w0;
-  cv::Mat fused = trust.mul(carried) + (1.0 - trust).mul(appearance);
+  const cv::Mat prior = 0.5 + (carried - 0.5).mul(trust) * kCarriedCertainty;
+  cv::Mat app;
+  cv::min(cv::max(appearance, kAppearanceFloor), 1.0f - kAppearanceFloor, app);
+  cv::Mat object = prior.mul(app), background = (1.0 - prior).mul(1.0 - app);
+  const cv::Mat motion = motionEvidence(flow_back, carried, params.motion_weight);
+  if (!motion.empty()) {
+    object = object.mul(motion);
+    background = background.mul(1.0 - motion);
+  }
+  cv::Mat fused;
+  cv::divide(object, object + background, fused);
   return fused;
 }
 
@@ -261,7 +295,7 @@ Result Segmenter::State::finish(const cv::Mat &small, const cv::Mat &gray, const
   }
   prev_area = area;
   lost = area == 0;
-  mask.convertTo(prev_mask, CV_32F, 1.0 / 255);
+  carryForward(mask, probability);
   prev_gray = gray;
   started = true;
   return r;
@@ -288,6 +322,10 @@ void Segmenter::setParams(const SegmenterParams &params) {
     throw Error("flagmask: working size must be at least 16 pixels");
   if (!(params.temporal_weight >= 0 && params.temporal_weight <= 1))
     throw Error("flagmask: temporal weight must be in [0, 1]");
+  if (!(params.motion_weight >= 0 && params.motion_weight <= 1))
+    throw Error("flagmask: motion weight must be in [0, 1]");
+  if (!(params.adapt_rate >= 0 && params.adapt_rate <= 1))
+    throw Error("flagmask: adaptation rate must be in [0, 1]");
   // The working size is fixed while a stream is tracked: the state lives at that size.
   const int keep_size = state_->params.working_size;
   state_->params = params;

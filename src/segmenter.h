@@ -12,11 +12,17 @@ namespace flagmask {
 enum class TrackState { Tracking, Lost };
 
 struct SegmenterParams {
-  double threshold = 0.5; // probability above which a pixel is the object
-  int working_size = 480; // analysis runs with the longer image side scaled down to this
-  double temporal_weight =
-      0.4;                  // trust in the mask carried along the flow, at the object's boundary
-  double adapt_rate = 0.05; // how fast the appearance model follows the object (0 = never)
+  // Probability above which a pixel is the object.
+  double threshold = 0.5;
+  // Analysis runs with the longer image side scaled down to this.
+  int working_size = 480;
+  // Trust in the mask carried along the flow, at the object's boundary (it grows to full trust a
+  // band's width away from the boundary).
+  double temporal_weight = 0.85;
+  // How fast the appearance model follows the object (0 = never).
+  double adapt_rate = 0.02;
+  // Strength of the evidence from motion against the camera's motion (0 = off).
+  double motion_weight = 0.3;
 };
 
 struct Result {

@@ -38,6 +38,7 @@ constexpr const char *kUsage =
     "  --threshold T       object probability threshold (default 0.5)\n"
     "  --working-size N    longer side of the analysis resolution (default 480)\n"
     "  --temporal-weight W trust in the carried mask at its boundary, 0..1\n"
+    "  --motion-weight M   strength of the motion-against-the-camera evidence, 0..1 (0 = off)\n"
     "  --adapt-rate R      how fast the model follows the object, 0..1 (0 = never)\n"
     "  -h, --help          this text\n";
 
@@ -79,6 +80,8 @@ Options parse(int argc, char **argv) {
       o.params.threshold = cli::number(a, cli::value(argc, argv, i));
     } else if (a == "--working-size") {
       o.params.working_size = static_cast<int>(cli::number(a, cli::value(argc, argv, i)));
+    } else if (a == "--motion-weight") {
+      o.params.motion_weight = cli::number(a, cli::value(argc, argv, i));
     } else if (a == "--adapt-rate") {
       o.params.adapt_rate = cli::number(a, cli::value(argc, argv, i));
     } else if (a == "--temporal-weight") {
