@@ -48,6 +48,7 @@ GST_DEBUG_CATEGORY_STATIC(gst_flag_mask_debug);
 #define DEFAULT_PROP_THRESHOLD 0.5
 #define DEFAULT_PROP_WORKING_SIZE 480u
 #define DEFAULT_PROP_TEMPORAL_WEIGHT (flagmask::SegmenterParams{}.temporal_weight)
+#define DEFAULT_PROP_MOTION_WEIGHT (flagmask::SegmenterParams{}.motion_weight)
 
 #define MIN_WORKING_SIZE 64u
 #define MAX_WORKING_SIZE 4096u
@@ -61,6 +62,7 @@ enum {
   PROP_THRESHOLD,
   PROP_WORKING_SIZE,
   PROP_TEMPORAL_WEIGHT,
+  PROP_MOTION_WEIGHT,
 };
 
 #define ALL_FORMATS "{ RGB, BGR, RGBA, BGRA, RGBx, BGRx, xRGB, xBGR, ARGB, ABGR, I420, NV12 }"
@@ -83,6 +85,7 @@ struct Settings {
   gdouble threshold = DEFAULT_PROP_THRESHOLD;
   guint working_size = DEFAULT_PROP_WORKING_SIZE;
   gdouble temporal_weight = DEFAULT_PROP_TEMPORAL_WEIGHT;
+  gdouble motion_weight = DEFAULT_PROP_MOTION_WEIGHT;
   bool format_has_alpha = false; // of the negotiated format, for mode changes while playing
 };
 
@@ -269,6 +272,9 @@ static void gst_flag_mask_set_property(GObject *object, guint prop_id, const GVa
   case PROP_TEMPORAL_WEIGHT:
     s.temporal_weight = g_value_get_double(value);
     break;
+  case PROP_MOTION_WEIGHT:
+    s.motion_weight = g_value_get_double(value);
+    break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
     break;
@@ -302,6 +308,9 @@ static void gst_flag_mask_get_property(GObject *object, guint prop_id, GValue *v
     break;
   case PROP_TEMPORAL_WEIGHT:
     g_value_set_double(value, s.temporal_weight);
+    break;
+  case PROP_MOTION_WEIGHT:
+    g_value_set_double(value, s.motion_weight);
     break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
@@ -471,6 +480,7 @@ static FrameSettings copy_frame_settings(GstFlagMask *self) {
   f.mode = s.mode;
   f.params.threshold = s.threshold;
   f.params.temporal_weight = s.temporal_weight;
+  f.params.motion_weight = s.motion_weight;
   f.style.background_argb = s.background_color;
   GST_OBJECT_UNLOCK(self);
   return f;
@@ -577,6 +587,13 @@ static void install_properties(GObjectClass *gobject_class) {
                           "Trust (0..1) in the previous mask carried along the optical flow, "
                           "against the appearance model, at the object's boundary",
                           0.0, 1.0, DEFAULT_PROP_TEMPORAL_WEIGHT, playing));
+  g_object_class_install_property(
+      gobject_class, PROP_MOTION_WEIGHT,
+      g_param_spec_double("motion-weight", "Motion weight",
+                          "Strength (0..1, 0 = off) of the evidence from pixels moving unlike the "
+                          "camera: helps drop background that moves with the camera; neutral when "
+                          "the object itself moves with the background",
+                          0.0, 1.0, DEFAULT_PROP_MOTION_WEIGHT, playing));
 }
 
 static void gst_flag_mask_class_init(GstFlagMaskClass *klass) {
