@@ -14,4 +14,29 @@ struct SyntheticFrame {
 // background that drifts slowly (a panning camera). Same t, same pixels.
 SyntheticFrame syntheticFlag(int t, cv::Size size = cv::Size(320, 240));
 
+// The harder scene's knobs. The defaults have every effect on; zero (or false) turns one off.
+struct FlagScene {
+  // Optional real photo behind the flag (8-bit BGR or grey, any size; scaled to cover the scene).
+  // Empty = the procedural texture.
+  cv::Mat background;
+  // Camera pan per frame in scene pixels (output pixels at zoom 1), to the right and 0.3 as much
+  // down; negative = the other way. Absolute, so small frames pan relatively faster.
+  double pan_speed = 1.5;
+  // Camera zoom per frame: frame t is magnified 1 + zoom * t (negative = zooming out).
+  double zoom = 0.002;
+  // Brightness change over the whole sequence: a gain ramp from 1 to 1 + exposure_drift, with a
+  // small deterministic flicker on top.
+  double exposure_drift = 0.25;
+  // A tree-trunk-coloured bar that passes in front of the flag from about 30% to 60% of the
+  // sequence; the mask leaves out the cloth it hides.
+  bool occluder = true;
+  // Length of the sequence the effects are spread over (frames 0 .. frames-1).
+  int frames = 90;
+};
+
+// Frame t of the harder scene: the flag of syntheticFlag() filmed by a camera that pans and zooms
+// (background, pole and flag move together), with exposure drift over the whole frame and a
+// passing occluder. mask = visible cloth only. Same t and scene, same pixels.
+SyntheticFrame syntheticFlag(int t, cv::Size size, const FlagScene &scene);
+
 } // namespace flagmask

@@ -12,12 +12,16 @@
 namespace {
 
 constexpr const char *kUsage =
-    "usage: flagmask-synth -o DIR [--frames N] [--width W] [--height H]\n"
+    "usage: flagmask-synth -o DIR [--frames N] [--width W] [--height H] [--hard]\n"
     "\n"
     "Writes a synthetic sequence in the DAVIS layout: DIR/JPEGImages/480p/flag/%05d.jpg (a\n"
     "striped flag waving on a pole over a panning textured background) and\n"
     "DIR/Annotations/480p/flag/%05d.png (the cloth's exact mask, 255 = flag), so that\n"
-    "flagmask-eval --davis DIR --seq flag scores it. Defaults: 120 frames of 640x360.\n";
+    "flagmask-eval --davis DIR --seq flag scores it. Defaults: 120 frames of 640x360.\n"
+    "\n"
+    "--hard writes the harder scene instead: the camera pans and zooms, the exposure drifts\n"
+    "up by 25% and a tree trunk passes in front of the flag from ~30% to ~60% of the frames\n"
+    "(the masks leave out the cloth it hides). Its effects are spread over --frames.\n";
 
 std::string numbered(const std::filesystem::path &dir, int i, const char *ext) {
   char name[32];
@@ -31,6 +35,7 @@ int main(int argc, char **argv) {
   namespace cli = flagmask::cli;
   std::string out;
   int frames = 120, width = 640, height = 360;
+  bool hard = false;
   try {
     for (int i = 1; i < argc; ++i) {
       const std::string a = argv[i];
@@ -45,6 +50,8 @@ int main(int argc, char **argv) {
         width = static_cast<int>(cli::number(a, cli::value(argc, argv, i)));
       } else if (a == "--height") {
         height = static_cast<int>(cli::number(a, cli::value(argc, argv, i)));
+      } else if (a == "--hard") {
+        hard = true;
       } else {
         throw cli::UsageError("unknown argument '" + a + "'");
       }
@@ -63,8 +70,12 @@ int main(int argc, char **argv) {
     const std::filesystem::path masks_dir = root / "Annotations/480p/flag";
     std::filesystem::create_directories(frames_dir);
     std::filesystem::create_directories(masks_dir);
+    flagmask::FlagScene scene; // every effect on, procedural background
+    scene.frames = frames;
     for (int t = 0; t < frames; ++t) {
-      const flagmask::SyntheticFrame f = flagmask::syntheticFlag(t, cv::Size(width, height));
+      const cv::Size size(width, height);
+      const flagmask::SyntheticFrame f =
+          hard ? flagmask::syntheticFlag(t, size, scene) : flagmask::syntheticFlag(t, size);
       if (!cv::imwrite(numbered(frames_dir, t, "jpg"), f.frame, {cv::IMWRITE_JPEG_QUALITY, 92}) ||
           !cv::imwrite(numbered(masks_dir, t, "png"), f.mask))
         throw flagmask::Error("could not write into '" + out + "'");
