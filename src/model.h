@@ -15,7 +15,7 @@ class Model {
 public:
   static constexpr const char *kFormatName = "flagmask-model";
   static constexpr int kFormatVersion = 1;
-  static constexpr int kDefaultBins = 24;
+  static constexpr int kDefaultBins = 32;
 
   explicit Model(int bins_per_channel = kDefaultBins);
 

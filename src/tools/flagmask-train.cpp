@@ -18,7 +18,7 @@ constexpr const char *kUsage =
     "\n"
     "  --frame F   a video frame (any image format OpenCV reads)\n"
     "  --mask M    the object's mask on the preceding --frame\n"
-    "  --bins N    colour histogram bins per Lab channel (default 24)\n"
+    "  --bins N    colour histogram bins per Lab channel (default 32)\n"
     "  -o, --output MODEL   where to write the model\n"
     "  -h, --help  this text\n";
 
