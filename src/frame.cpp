@@ -1,6 +1,7 @@
 #include "frame.h"
 
 #include "error.h"
+#include "segmenter.h"
 
 #include <opencv2/imgproc.hpp>
 
@@ -51,14 +52,6 @@ void checkChroma(const cv::Mat &chroma, cv::Size frame, int channels) {
   if (chroma.depth() != CV_8U || chroma.channels() != channels || chroma.size() != expected)
     throw Error("flagmask: a 4:2:0 chroma plane must be 8-bit at " + sizeText(expected) +
                 " for a " + sizeText(frame) + " frame");
-}
-
-cv::Mat reduced(const cv::Mat &plane, cv::Size working) {
-  if (plane.size() == working)
-    return plane;
-  cv::Mat out;
-  cv::resize(plane, out, working, 0, 0, cv::INTER_AREA);
-  return out;
 }
 
 // A per-pixel value in the layout's byte order; padding bytes get `fill`.
@@ -321,7 +314,7 @@ bool modeSupported(Mode mode, const PackedLayout &layout) {
 
 cv::Mat workingFromPacked(const cv::Mat &plane, const PackedLayout &layout, cv::Size working) {
   checkLayout(plane, layout);
-  const cv::Mat small = reduced(plane, working);
+  const cv::Mat small = reduceToWorking(plane, working);
   cv::Mat bgr(working, CV_8UC3);
   const int from_to[] = {layout.b, 0, layout.g, 1, layout.r, 2};
   cv::mixChannels(&small, 1, &bgr, 1, from_to, 3);
@@ -335,7 +328,8 @@ cv::Mat workingFromYuv(const cv::Mat &y, const cv::Mat &u, const cv::Mat &v,
   checkChroma(u, y.size(), 1);
   checkChroma(v, y.size(), 1);
   cv::Mat yuv;
-  cv::merge(std::vector<cv::Mat>{reduced(y, working), reduced(u, working), reduced(v, working)},
+  cv::merge(std::vector<cv::Mat>{reduceToWorking(y, working), reduceToWorking(u, working),
+                                 reduceToWorking(v, working)},
             yuv);
   return bgrFromYuv(yuv, matrix);
 }
@@ -346,7 +340,7 @@ cv::Mat workingFromNv12(const cv::Mat &y, const cv::Mat &uv, const YuvMatrix &ma
     throw Error("flagmask: the luma plane must be 8-bit single-channel");
   checkChroma(uv, y.size(), 2);
   cv::Mat yuv;
-  cv::merge(std::vector<cv::Mat>{reduced(y, working), reduced(uv, working)}, yuv);
+  cv::merge(std::vector<cv::Mat>{reduceToWorking(y, working), reduceToWorking(uv, working)}, yuv);
   return bgrFromYuv(yuv, matrix);
 }
 

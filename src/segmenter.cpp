@@ -49,14 +49,6 @@ cv::Mat checkedFrame(cv::InputArray frame_bgr) {
   return frame;
 }
 
-cv::Mat toWorking(const cv::Mat &frame, cv::Size work) {
-  if (frame.size() == work)
-    return frame;
-  cv::Mat small;
-  cv::resize(frame, small, work, 0, 0, cv::INTER_AREA);
-  return small;
-}
-
 // Distance of every pixel to the boundary of a binary mask, inside and outside alike.
 cv::Mat boundaryDistance(const cv::Mat &binary) {
   cv::Mat inside, outside;
@@ -358,7 +350,7 @@ Result Segmenter::seed(cv::InputArray frame_bgr, cv::InputArray mask_in) {
     throw Error("flagmask: the seed mask must be a non-empty 8-bit single-channel image");
   s.started = false;
   s.begin(frame);
-  const cv::Mat small = toWorking(frame, s.work_size);
+  const cv::Mat small = reduceToWorking(frame, s.work_size);
   cv::Mat mask = upscaleMask(resizeMask(seed_mask, s.frame_size), s.work_size);
   if (cv::countNonZero(mask) == 0)
     throw Error("flagmask: the seed mask has no object pixel at the working resolution");
@@ -386,7 +378,7 @@ Result Segmenter::process(cv::InputArray frame_bgr) {
       throw Error("flagmask: nothing to track: neither a seed mask nor a trained model");
     s.begin(frame);
   }
-  const cv::Mat small = toWorking(frame, s.work_size);
+  const cv::Mat small = reduceToWorking(frame, s.work_size);
   cv::Mat gray, lab, appearance;
   cv::cvtColor(small, gray, cv::COLOR_BGR2GRAY);
   cv::cvtColor(small, lab, cv::COLOR_BGR2Lab);
@@ -430,6 +422,14 @@ cv::Size workingSize(cv::Size frame, int max_side) {
   const double scale = static_cast<double>(max_side) / longer;
   return cv::Size(std::max(1, static_cast<int>(std::lround(frame.width * scale))),
                   std::max(1, static_cast<int>(std::lround(frame.height * scale))));
+}
+
+cv::Mat reduceToWorking(const cv::Mat &image, cv::Size working) {
+  if (image.size() == working)
+    return image;
+  cv::Mat small;
+  cv::resize(image, small, working, 0, 0, cv::INTER_AREA);
+  return small;
 }
 
 cv::Mat upscaleMask(const cv::Mat &mask, cv::Size size) {

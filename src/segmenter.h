@@ -67,6 +67,10 @@ private:
 // The working-resolution size for a frame: the longer side scaled to at most max_side (never up).
 cv::Size workingSize(cv::Size frame, int max_side);
 
+// An image (or one plane) brought down to the working size with area averaging; the image itself
+// when it is that size already. Everything that feeds the tracker reduces through this one.
+cv::Mat reduceToWorking(const cv::Mat &image, cv::Size working);
+
 // Brings a working-resolution mask (CV_8U, 255 = object) to size with smooth edges: bilinear
 // interpolation, then a cut at half. Segmenter::process uses it for its own output, so a caller
 // that segments a working-size image and scales the mask itself gets the same pixels.

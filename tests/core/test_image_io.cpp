@@ -2,6 +2,8 @@
 #include "error.h"
 #include "image_io.h"
 
+#include "temp_dir_test.h"
+
 #include <gtest/gtest.h>
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
@@ -20,24 +22,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// A fresh directory per test, removed afterwards.
-class ImageIoTest : public ::testing::Test {
-protected:
-  void SetUp() override {
-    const auto *info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() /
-           ("flagmask-image-io-" + std::string(info->name()) + "-" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  std::string path(const std::string &name) const { return (dir_ / name).string(); }
-
-  fs::path dir_;
-};
+// Each test reads and writes in a fresh directory of its own.
+class ImageIoTest : public flagmask::testing::TempDirTest {};
 
 // Runs f, expects a flagmask::Error whose message names path.
 void expectErrorNaming(const std::function<void()> &f, const std::string &path) {

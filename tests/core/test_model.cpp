@@ -2,6 +2,8 @@
 #include "error.h"
 #include "model.h"
 
+#include "temp_dir_test.h"
+
 #include <gtest/gtest.h>
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
@@ -90,22 +92,8 @@ void expectErrorNaming(const std::function<void()> &f, const std::string &path) 
   }
 }
 
-// A fresh directory per test, removed afterwards.
-class ModelFileTest : public ::testing::Test {
+class ModelFileTest : public flagmask::testing::TempDirTest {
 protected:
-  void SetUp() override {
-    const auto *info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() /
-           ("flagmask-model-" + std::string(info->name()) + "-" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  std::string path(const std::string &name) const { return (dir_ / name).string(); }
-
   // Writes a model file by hand, field by field, so each test can break exactly one thing.
   static void writeModelFile(const std::string &path, const std::string &format, int version,
                              int bins, int elements) {
@@ -122,8 +110,6 @@ protected:
     fs << "object_count" << 10.0 << "background_count" << 20.0 << "object_fraction" << 0.25;
     fs << "object_hist" << object_hist << "background_hist" << background_hist;
   }
-
-  fs::path dir_;
 };
 
 // --- training -----------------------------------------------------------------------------------
