@@ -88,6 +88,18 @@ Model::Model(int bins_per_channel) : bins_(bins_per_channel) {
   updatePosterior();
 }
 
+Model::Model(const Model &other)
+    : bins_(other.bins_), object_hist_(other.object_hist_.clone()),
+      background_hist_(other.background_hist_.clone()), object_count_(other.object_count_),
+      background_count_(other.background_count_), object_fraction_(other.object_fraction_),
+      frames_(other.frames_), posterior_(other.posterior_.clone()) {}
+
+Model &Model::operator=(const Model &other) {
+  if (this != &other)
+    *this = Model(other);
+  return *this;
+}
+
 void Model::histograms(const cv::Mat &lab, const cv::Mat &object, const cv::Mat &background,
                        cv::Mat &object_hist, cv::Mat &background_hist) const {
   object_hist = joinedHistogram(lab, object, bins_);

@@ -18,6 +18,12 @@ public:
   static constexpr int kDefaultBins = 32;
 
   explicit Model(int bins_per_channel = kDefaultBins);
+  // Copies are deep: cv::Mat shares its pixels on copy, and a tracker adapting its model must not
+  // change the model it was given (the element restarts from that one after a flush).
+  Model(const Model &other);
+  Model &operator=(const Model &other);
+  Model(Model &&) noexcept = default;
+  Model &operator=(Model &&) noexcept = default;
 
   // Adds the pixels of one frame (8-bit BGR) to the statistics; mask: 8-bit, non-zero = object,
   // any size (scaled to the frame). Throws Error on wrong types or a mask with no object pixel.

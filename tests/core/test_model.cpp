@@ -274,6 +274,22 @@ TEST(Model, AdaptMovesPosteriorTowardsNewBackgroundColour) {
   EXPECT_LT(probabilityOf(model, kRed), 0.5);
 }
 
+// cv::Mat copies share pixels; a Model copy must not, or a tracker adapting its model would
+// change the model it was given.
+TEST(Model, CopiesDoNotShareAdaptation) {
+  const flagmask::Model original = redOnBlue();
+  flagmask::Model copy = original;
+  flagmask::Model assigned;
+  assigned = original;
+  for (int i = 0; i < 4; ++i) {
+    copy.adapt(twoColourFrame(kGreen, kRed, 10 + i), boxMask(), cv::noArray(), 0.5);
+    assigned.adapt(twoColourFrame(kGreen, kRed, 10 + i), boxMask(), cv::noArray(), 0.5);
+  }
+  EXPECT_LT(probabilityOf(copy, kRed), 0.5);
+  EXPECT_LT(probabilityOf(assigned, kRed), 0.5);
+  EXPECT_GT(probabilityOf(original, kRed), 0.9);
+}
+
 TEST(Model, AdaptIgnoresUncertainPixels) {
   flagmask::Model model = redOnBlue();
   // Green fills the background but is marked uncertain: nothing is learned about it.
