@@ -2,7 +2,7 @@
 #include "error.h"
 #include "image_io.h"
 
-#include "temp_dir_test.h"
+#include "test_support.h"
 
 #include <gtest/gtest.h>
 #include <opencv2/core.hpp>
@@ -22,19 +22,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
+using flagmask::testing::expectErrorNaming;
+
 // Each test reads and writes in a fresh directory of its own.
 class ImageIoTest : public flagmask::testing::TempDirTest {};
-
-// Runs f, expects a flagmask::Error whose message names path.
-void expectErrorNaming(const std::function<void()> &f, const std::string &path) {
-  try {
-    f();
-    ADD_FAILURE() << "no flagmask::Error thrown for " << path;
-  } catch (const flagmask::Error &e) {
-    EXPECT_NE(std::string(e.what()).find(path), std::string::npos)
-        << "message does not name the file: " << e.what();
-  }
-}
 
 // The object used in these tests: a rectangle in a 40x30 image.
 const cv::Size kSize(40, 30);

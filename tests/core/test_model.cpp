@@ -2,7 +2,7 @@
 #include "error.h"
 #include "model.h"
 
-#include "temp_dir_test.h"
+#include "test_support.h"
 
 #include <gtest/gtest.h>
 #include <opencv2/core.hpp>
@@ -18,6 +18,8 @@
 namespace fs = std::filesystem;
 
 namespace {
+
+using flagmask::testing::expectErrorNaming;
 
 const cv::Size kSize(160, 120);
 const cv::Rect kObject(60, 40, 40, 30);
@@ -76,19 +78,6 @@ void expectSamePredictions(const flagmask::Model &a, const flagmask::Model &b) {
     ASSERT_EQ(pa.type(), CV_32F);
     ASSERT_EQ(pb.type(), CV_32F);
     EXPECT_EQ(cv::norm(pa, pb, cv::NORM_INF), 0.0);
-  }
-}
-
-// Runs f, expects a flagmask::Error whose message names path.
-void expectErrorNaming(const std::function<void()> &f, const std::string &path) {
-  try {
-    f();
-    ADD_FAILURE() << "no flagmask::Error thrown for " << path;
-  } catch (const flagmask::Error &e) {
-    EXPECT_NE(std::string(e.what()).find(path), std::string::npos)
-        << "message does not name the file: " << e.what();
-  } catch (const std::exception &e) {
-    ADD_FAILURE() << "expected flagmask::Error, got another exception: " << e.what();
   }
 }
 

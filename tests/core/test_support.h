@@ -1,7 +1,13 @@
-// A GoogleTest fixture giving each test a fresh directory of its own, removed afterwards.
+// Shared by the core tests: a fixture giving each test a fresh directory of its own (removed
+// afterwards) and a check that an error names the file it is about.
 #pragma once
 
+#include "error.h"
+
 #include <gtest/gtest.h>
+
+#include <exception>
+#include <functional>
 
 #include <filesystem>
 #include <string>
@@ -29,5 +35,18 @@ protected:
 
   std::filesystem::path dir_;
 };
+
+// Runs f, expects a flagmask::Error whose message names path.
+inline void expectErrorNaming(const std::function<void()> &f, const std::string &path) {
+  try {
+    f();
+    ADD_FAILURE() << "no flagmask::Error thrown for " << path;
+  } catch (const flagmask::Error &e) {
+    EXPECT_NE(std::string(e.what()).find(path), std::string::npos)
+        << "message does not name the file: " << e.what();
+  } catch (const std::exception &e) {
+    ADD_FAILURE() << "expected flagmask::Error, got another exception: " << e.what();
+  }
+}
 
 } // namespace flagmask::testing
