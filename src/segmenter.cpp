@@ -50,15 +50,24 @@ cv::Mat checkedFrame(cv::InputArray frame_bgr) {
   return frame;
 }
 
-// Distance of every pixel to the boundary of a binary mask, inside and outside alike.
-cv::Mat boundaryDistance(const cv::Mat &binary) {
-  cv::Mat inside, outside;
-  cv::distanceTransform(binary, inside, cv::DIST_L2, 3);
-  cv::distanceTransform(~binary, outside, cv::DIST_L2, 3);
-  cv::Mat dist;
-  cv::max(inside, outside, dist);
-  return dist;
-}
+// Where the carried object is, in distances: computed once per frame for the fusion's trust and
+// for which pieces are near enough to belong to the object.
+struct CarriedShape {
+  cv::Mat inside;  // CV_32F: distance of each object pixel to the background, 0 outside
+  cv::Mat outside; // CV_32F: distance of each background pixel to the object, 0 inside
+
+  explicit CarriedShape(const cv::Mat &carried) {
+    const cv::Mat object = carried > 0.5;
+    cv::distanceTransform(object, inside, cv::DIST_L2, 3);
+    cv::distanceTransform(~object, outside, cv::DIST_L2, 3);
+  }
+  // Distance of every pixel to the carried boundary, inside and outside alike.
+  cv::Mat boundaryDistance() const {
+    cv::Mat dist;
+    cv::max(inside, outside, dist);
+    return dist;
+  }
+};
 
 // Pulls the probability towards image edges, so the boundary follows the object's outline.
 cv::Mat refineAlongEdges(const cv::Mat &guide_bgr, const cv::Mat &probability) {
@@ -114,12 +123,10 @@ cv::Mat keepObjectPieces(const cv::Mat &binary, const cv::Mat &carried) {
 }
 
 // Where a piece must reach to belong to the object: the carried object and its near surroundings.
-cv::Mat nearCarried(const cv::Mat &carried) {
-  const double reach = kNearFraction * std::hypot(carried.cols, carried.rows);
-  // A distance transform costs the same for any reach, unlike a dilation with a large disc.
-  cv::Mat outside = carried <= 0.5, distance;
-  cv::distanceTransform(outside, distance, cv::DIST_L2, 3);
-  return distance <= reach;
+// (A distance threshold costs the same for any reach, unlike a dilation with a large disc.)
+cv::Mat nearCarried(const CarriedShape &shape) {
+  const double reach = kNearFraction * std::hypot(shape.outside.cols, shape.outside.rows);
+  return shape.outside <= reach;
 }
 
 // Fills background holes enclosed by the object when they are small next to it.
@@ -191,7 +198,7 @@ struct Segmenter::State {
   bool lost = false;
 
   cv::Mat carry(const cv::Mat &gray);
-  cv::Mat fuse(const cv::Mat &carried, const cv::Mat &appearance) const;
+  cv::Mat fuse(const cv::Mat &carried, const CarriedShape &shape, const cv::Mat &appearance) const;
   cv::Mat redetect(const cv::Mat &appearance) const;
   void adapt(const cv::Mat &small, const cv::Mat &mask, double confidence, double prev_area);
   Result finish(const cv::Mat &small, const cv::Mat &gray, const cv::Mat &mask,
@@ -236,10 +243,10 @@ cv::Mat Segmenter::State::carry(const cv::Mat &gray) {
 // from the carried boundary), appearance, and motion against the camera's. Far inside or outside,
 // the carried mask keeps the object whole and steady; near the boundary, and wherever appearance
 // and motion agree strongly, they move it.
-cv::Mat Segmenter::State::fuse(const cv::Mat &carried, const cv::Mat &appearance) const {
-  const cv::Mat binary = carried > 0.5;
+cv::Mat Segmenter::State::fuse(const cv::Mat &carried, const CarriedShape &shape,
+                               const cv::Mat &appearance) const {
   const double band = std::max(3.0, kBandFraction * std::hypot(carried.cols, carried.rows));
-  cv::Mat trust = boundaryDistance(binary) * (1.0 / band);
+  cv::Mat trust = shape.boundaryDistance() * (1.0 / band);
   cv::min(trust, 1.0, trust);
   const double w0 = params.temporal_weight;
   trust = trust * (1.0 - w0) + w0;
@@ -384,17 +391,14 @@ Result Segmenter::process(cv::InputArray frame_bgr) {
   cv::cvtColor(small, lab, cv::COLOR_BGR2Lab);
   s.model.predictLab(lab, appearance);
 
-  cv::Mat carried, probability;
+  cv::Mat mask, probability;
   if (s.started && !s.lost) {
-    carried = s.carry(gray);
-    probability = refineAlongEdges(small, s.fuse(carried, appearance));
+    const cv::Mat carried = s.carry(gray);
+    const CarriedShape shape(carried);
+    probability = refineAlongEdges(small, s.fuse(carried, shape, appearance));
+    mask = keepObjectPieces(probability > s.params.threshold, nearCarried(shape));
   } else {
     probability = refineAlongEdges(small, appearance);
-  }
-  cv::Mat mask;
-  if (!carried.empty()) {
-    mask = keepObjectPieces(probability > s.params.threshold, nearCarried(carried));
-  } else {
     mask = s.redetect(probability);
   }
   fillSmallHoles(mask);
