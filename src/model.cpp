@@ -132,7 +132,16 @@ void Model::adapt(cv::InputArray frame_bgr, cv::InputArray mask, cv::InputArray 
                   double rate) {
   if (!(rate > 0 && rate <= 1) || !trained())
     return;
-  const cv::Mat lab = toLab(frame_bgr);
+  adaptLab(toLab(frame_bgr), mask, ignore, rate);
+}
+
+void Model::adaptLab(cv::InputArray lab_in, cv::InputArray mask, cv::InputArray ignore,
+                     double rate) {
+  if (!(rate > 0 && rate <= 1) || !trained())
+    return;
+  const cv::Mat lab = lab_in.getMat();
+  if (lab.empty() || lab.type() != CV_8UC3)
+    throw Error("flagmask: adaptLab needs an 8-bit 3-channel Lab image");
   const cv::Mat object = maskAtSize(mask, lab.size(), "adaptation mask");
   cv::Mat background = object == 0;
   if (!ignore.empty()) {

@@ -35,6 +35,8 @@ public:
   // adaptation. ignore: optional 8-bit mask of pixels that are neither object nor background
   // (uncertain).
   void adapt(cv::InputArray frame_bgr, cv::InputArray mask, cv::InputArray ignore, double rate);
+  // The same from a Lab image, to share the conversion made for predictLab.
+  void adaptLab(cv::InputArray lab, cv::InputArray mask, cv::InputArray ignore, double rate);
 
   // Per-pixel object probability of an 8-bit BGR frame, CV_32F in [0, 1].
   void predict(cv::InputArray frame_bgr, cv::OutputArray probability) const;

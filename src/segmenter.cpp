@@ -200,8 +200,8 @@ struct Segmenter::State {
   cv::Mat carry(const cv::Mat &gray);
   cv::Mat fuse(const cv::Mat &carried, const CarriedShape &shape, const cv::Mat &appearance) const;
   cv::Mat redetect(const cv::Mat &appearance) const;
-  void adapt(const cv::Mat &small, const cv::Mat &mask, double confidence, double prev_area);
-  Result finish(const cv::Mat &small, const cv::Mat &gray, const cv::Mat &mask,
+  void adapt(const cv::Mat &lab, const cv::Mat &mask, double confidence, double prev_area);
+  Result finish(const cv::Mat &lab, const cv::Mat &gray, const cv::Mat &mask,
                 const cv::Mat &probability);
   void begin(const cv::Mat &frame);
   void carryForward(const cv::Mat &mask, const cv::Mat &probability);
@@ -275,7 +275,7 @@ cv::Mat Segmenter::State::redetect(const cv::Mat &appearance) const {
   return candidate;
 }
 
-void Segmenter::State::adapt(const cv::Mat &small, const cv::Mat &mask, double confidence,
+void Segmenter::State::adapt(const cv::Mat &lab, const cv::Mat &mask, double confidence,
                              double prev_area) {
   const double area = cv::countNonZero(mask);
   if (params.adapt_rate <= 0 || confidence < kAdaptMinConfidence)
@@ -287,10 +287,10 @@ void Segmenter::State::adapt(const cv::Mat &small, const cv::Mat &mask, double c
   cv::Mat inner, outer;
   cv::erode(mask, inner, kernel);
   cv::dilate(mask, outer, kernel, cv::Point(-1, -1), 2);
-  model.adapt(small, inner, outer & ~inner, params.adapt_rate);
+  model.adaptLab(lab, inner, outer & ~inner, params.adapt_rate);
 }
 
-Result Segmenter::State::finish(const cv::Mat &small, const cv::Mat &gray, const cv::Mat &mask,
+Result Segmenter::State::finish(const cv::Mat &lab, const cv::Mat &gray, const cv::Mat &mask,
                                 const cv::Mat &probability) {
   Result r;
   r.probability = probability;
@@ -301,7 +301,7 @@ Result Segmenter::State::finish(const cv::Mat &small, const cv::Mat &gray, const
   r.box = scaleRect(cv::boundingRect(mask), work_size, frame_size);
   r.confidence = decidedness(probability, mask);
   if (area > 0) {
-    adapt(small, mask, r.confidence, prev_area);
+    adapt(lab, mask, r.confidence, prev_area);
     if (last_area == 0 || steady(area, prev_area))
       last_area = area;
   }
@@ -363,13 +363,14 @@ Result Segmenter::seed(cv::InputArray frame_bgr, cv::InputArray mask_in) {
     throw Error("flagmask: the seed mask has no object pixel at the working resolution");
   if (!s.model.trained())
     s.model.add(small, mask);
-  cv::Mat gray;
+  cv::Mat gray, lab;
   cv::cvtColor(small, gray, cv::COLOR_BGR2GRAY);
+  cv::cvtColor(small, lab, cv::COLOR_BGR2Lab);
   s.last_area = 0;
   s.prev_area = 0;
   cv::Mat probability;
   mask.convertTo(probability, CV_32F, 1.0 / 255);
-  Result r = s.finish(small, gray, mask, probability);
+  Result r = s.finish(lab, gray, mask, probability);
   r.mask = resizeMask(seed_mask, s.frame_size); // the seed frame's answer is the seed, exactly
   return r;
 }
@@ -402,7 +403,7 @@ Result Segmenter::process(cv::InputArray frame_bgr) {
     mask = s.redetect(probability);
   }
   fillSmallHoles(mask);
-  return s.finish(small, gray, mask, probability);
+  return s.finish(lab, gray, mask, probability);
 }
 
 void Segmenter::reset() {
