@@ -255,12 +255,17 @@ TEST(Segmenter, ResetForgetsTheTemporalState) {
   EXPECT_EQ(after_reset.state, from_fresh.state);
 }
 
-TEST(Segmenter, ResetAllowsANewFrameSize) {
-  flagmask::Segmenter segmenter;
+// Seeds on the flag, tracks one frame, then forgets the temporal state.
+static void trackTwoFramesThenReset(flagmask::Segmenter &segmenter) {
   const flagmask::SyntheticFrame f0 = flagmask::syntheticFlag(0, kFlagSize);
   segmenter.seed(f0.frame, f0.mask);
   segmenter.process(flagmask::syntheticFlag(1, kFlagSize).frame);
   segmenter.reset();
+}
+
+TEST(Segmenter, ResetAllowsANewFrameSize) {
+  flagmask::Segmenter segmenter;
+  trackTwoFramesThenReset(segmenter);
   // No new seed: process() starts from the kept model at the new size instead of throwing.
   const cv::Size other(200, 150);
   flagmask::Result r;
@@ -271,10 +276,7 @@ TEST(Segmenter, ResetAllowsANewFrameSize) {
 
 TEST(Segmenter, SeedAfterResetTracksAtTheNewSize) {
   flagmask::Segmenter segmenter;
-  const flagmask::SyntheticFrame f0 = flagmask::syntheticFlag(0, kFlagSize);
-  segmenter.seed(f0.frame, f0.mask);
-  segmenter.process(flagmask::syntheticFlag(1, kFlagSize).frame);
-  segmenter.reset();
+  trackTwoFramesThenReset(segmenter);
   const cv::Size other(200, 150);
   const flagmask::SyntheticFrame g0 = flagmask::syntheticFlag(0, other);
   segmenter.seed(g0.frame, g0.mask);
