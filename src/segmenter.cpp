@@ -1,6 +1,7 @@
 #include "segmenter.h"
 
 #include "error.h"
+#include "fusion.h"
 #include "image_io.h"
 #include "motion.h"
 
@@ -12,6 +13,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 namespace flagmask {
 namespace {
@@ -27,12 +29,6 @@ constexpr double kMinPieceFraction = 0.02;
 constexpr double kNearFraction = 0.08;
 // Enclosed background holes smaller than this fraction of the object are filled.
 constexpr double kMaxHoleFraction = 0.05;
-// The carried mask is never taken as certain, so strong appearance and motion evidence can still
-// remove a piece that leaked into the background: its probability is pulled into
-// [0.5 - kCarriedCertainty / 2, 0.5 + kCarriedCertainty / 2].
-constexpr double kCarriedCertainty = 0.9;
-// Appearance is clipped likewise: one colour histogram is never sure.
-constexpr float kAppearanceFloor = 0.02f;
 // The state carried to the next frame mixes the decided mask with the fused probability by this
 // share, so an undecided pixel stays undecided instead of flipping the next frame's prior.
 constexpr double kSoftState = 0.5;
@@ -68,6 +64,15 @@ struct CarriedShape {
     return dist;
   }
 };
+
+// Gradient magnitude, about 0..1 (a 3x3 Sobel answers at most 4 * 255 to a step).
+cv::Mat edgeStrength(const cv::Mat &gray) {
+  cv::Mat dx, dy, magnitude;
+  cv::Sobel(gray, dx, CV_32F, 1, 0, 3, 1.0 / (4 * 255));
+  cv::Sobel(gray, dy, CV_32F, 0, 1, 3, 1.0 / (4 * 255));
+  cv::magnitude(dx, dy, magnitude);
+  return magnitude;
+}
 
 // Pulls the probability towards image edges, so the boundary follows the object's outline.
 cv::Mat refineAlongEdges(const cv::Mat &guide_bgr, const cv::Mat &probability) {
@@ -184,6 +189,8 @@ cv::Rect scaleRect(const cv::Rect &r, cv::Size from, cv::Size to) {
 struct Segmenter::State {
   SegmenterParams params;
   Model model;
+  std::optional<Fusion> learned; // fitted weights; the naive Bayes when none
+  std::function<void(const FusionCues &)> observer;
   cv::Ptr<cv::DISOpticalFlow> flow =
       cv::DISOpticalFlow::create(cv::DISOpticalFlow::PRESET_ULTRAFAST);
   bool started = false;
@@ -198,7 +205,8 @@ struct Segmenter::State {
   bool lost = false;
 
   cv::Mat carry(const cv::Mat &gray);
-  cv::Mat fuse(const cv::Mat &carried, const CarriedShape &shape, const cv::Mat &appearance) const;
+  cv::Mat fuse(const cv::Mat &carried, const CarriedShape &shape, const cv::Mat &appearance,
+               const cv::Mat &gray) const;
   cv::Mat redetect(const cv::Mat &appearance) const;
   void adapt(const cv::Mat &lab, const cv::Mat &mask, double confidence, double prev_area);
   Result finish(const cv::Mat &lab, const cv::Mat &gray, const cv::Mat &mask,
@@ -239,29 +247,21 @@ cv::Mat Segmenter::State::carry(const cv::Mat &gray) {
   return carried;
 }
 
-// Naive Bayes over three experts: the carried mask (the prior, trusted more the farther a pixel is
-// from the carried boundary), appearance, and motion against the camera's. Far inside or outside,
-// the carried mask keeps the object whole and steady; near the boundary, and wherever appearance
-// and motion agree strongly, they move it.
+// The cues of every pixel combined into one object probability by the fusion in use.
 cv::Mat Segmenter::State::fuse(const cv::Mat &carried, const CarriedShape &shape,
-                               const cv::Mat &appearance) const {
+                               const cv::Mat &appearance, const cv::Mat &gray) const {
   const double band = std::max(3.0, kBandFraction * std::hypot(carried.cols, carried.rows));
-  cv::Mat trust = shape.boundaryDistance() * (1.0 / band);
-  cv::min(trust, 1.0, trust);
-  const double w0 = params.temporal_weight;
-  trust = trust * (1.0 - w0) + w0;
-  const cv::Mat prior = 0.5 + (carried - 0.5).mul(trust) * kCarriedCertainty;
-  cv::Mat app;
-  cv::min(cv::max(appearance, kAppearanceFloor), 1.0f - kAppearanceFloor, app);
-  cv::Mat object = prior.mul(app), background = (1.0 - prior).mul(1.0 - app);
-  const cv::Mat motion = motionEvidence(flow_back, carried, params.motion_weight);
-  if (!motion.empty()) {
-    object = object.mul(motion);
-    background = background.mul(1.0 - motion);
-  }
-  cv::Mat fused;
-  cv::divide(object, object + background, fused);
-  return fused;
+  FusionCues cues;
+  cues.carried = carried;
+  cues.distance = (shape.inside - shape.outside) * (1.0 / band);
+  cues.appearance = appearance;
+  cues.motion = motionEvidence(flow_back, carried, params.motion_weight);
+  if (learned || observer)
+    cues.edges = edgeStrength(gray);
+  if (observer)
+    observer(cues);
+  return learned ? learned->probability(cues)
+                 : Fusion::naiveBayes(params.temporal_weight).probability(cues);
 }
 
 // Looks for the object by appearance alone: the largest confident blob, if it is about the size
@@ -325,6 +325,14 @@ void Segmenter::setModel(const Model &model) {
 }
 const Model &Segmenter::model() const {
   return state_->model;
+}
+
+void Segmenter::setFusion(const Fusion &fusion) {
+  state_->learned = fusion;
+}
+
+void Segmenter::setCueObserver(std::function<void(const FusionCues &)> observer) {
+  state_->observer = std::move(observer);
 }
 
 void Segmenter::setParams(const SegmenterParams &params) {
@@ -396,7 +404,7 @@ Result Segmenter::process(cv::InputArray frame_bgr) {
   if (s.started && !s.lost) {
     const cv::Mat carried = s.carry(gray);
     const CarriedShape shape(carried);
-    probability = refineAlongEdges(small, s.fuse(carried, shape, appearance));
+    probability = refineAlongEdges(small, s.fuse(carried, shape, appearance, gray));
     mask = keepObjectPieces(probability > s.params.threshold, nearCarried(shape));
   } else {
     probability = refineAlongEdges(small, appearance);

@@ -1,10 +1,12 @@
 // flagmask: the tracker that carries the object's mask from frame to frame.
 #pragma once
 
+#include "fusion.h"
 #include "model.h"
 
 #include <opencv2/core.hpp>
 
+#include <functional>
 #include <memory>
 
 namespace flagmask {
@@ -46,6 +48,11 @@ public:
   // Replaces the appearance model (e.g. one loaded from a file). Keeps the temporal state.
   void setModel(const Model &model);
   const Model &model() const;
+  // Fuses the cues with these fitted weights instead of the naive Bayes (for experiments; see
+  // Fusion). temporal_weight applies to the naive Bayes only.
+  void setFusion(const Fusion &fusion);
+  // Called with every frame's cues before they are fused (for fitting a fusion); none by default.
+  void setCueObserver(std::function<void(const FusionCues &)> observer);
   void setParams(const SegmenterParams &params);
   const SegmenterParams &params() const;
 

@@ -1,6 +1,7 @@
 // flagmask-eval: runs the core on DAVIS-layout sequences, seeded with each sequence's first mask,
 // and scores it with the DAVIS measures. The fps it prints times the core alone (not decoding).
 #include "cli.h"
+#include "davis.h"
 #include "flagmask.h"
 
 #include <opencv2/imgcodecs.hpp>
@@ -40,12 +41,14 @@ constexpr const char *kUsage =
     "  --temporal-weight W trust in the carried mask at its boundary, 0..1\n"
     "  --motion-weight M   strength of the motion-against-the-camera evidence, 0..1 (0 = off)\n"
     "  --adapt-rate R      how fast the model follows the object, 0..1 (0 = never)\n"
+    "  --fusion FILE       fuse the cues with weights from flagmask-fit-fusion (default: the\n"
+    "                      hand-set naive Bayes)\n"
     "  -h, --help          this text\n";
 
 struct Options {
   fs::path root, imageset, csv, out;
   std::vector<std::string> sequences;
-  std::string model;
+  std::string model, fusion;
   flagmask::SegmenterParams params;
 };
 
@@ -84,6 +87,8 @@ Options parse(int argc, char **argv) {
       o.params.motion_weight = cli::number(a, cli::value(argc, argv, i));
     } else if (a == "--adapt-rate") {
       o.params.adapt_rate = cli::number(a, cli::value(argc, argv, i));
+    } else if (a == "--fusion") {
+      o.fusion = cli::value(argc, argv, i);
     } else if (a == "--temporal-weight") {
       o.params.temporal_weight = cli::number(a, cli::value(argc, argv, i));
     } else {
@@ -93,58 +98,6 @@ Options parse(int argc, char **argv) {
   if (o.root.empty())
     throw cli::UsageError("give the data folder with --davis");
   return o;
-}
-
-// Sequence names from a DAVIS image set: lines of "/JPEGImages/480p/SEQ/00000.jpg ..." (2016) or
-// of bare sequence names (2017), in order of first appearance.
-std::vector<std::string> readImageSet(const fs::path &file) {
-  std::ifstream in(file);
-  if (!in)
-    throw flagmask::Error("could not read image set '" + file.string() + "'");
-  std::vector<std::string> names;
-  std::set<std::string> seen;
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream words(line);
-    std::string first;
-    if (!(words >> first))
-      continue;
-    const fs::path p(first);
-    const std::string name = p.has_parent_path() ? p.parent_path().filename().string() : first;
-    if (seen.insert(name).second)
-      names.push_back(name);
-  }
-  return names;
-}
-
-std::vector<std::string> chooseSequences(const Options &o) {
-  if (!fs::is_directory(o.root / "JPEGImages/480p"))
-    throw flagmask::Error("'" + o.root.string() +
-                          "' is not a DAVIS-layout folder: it has no JPEGImages/480p");
-  if (!o.sequences.empty())
-    return o.sequences;
-  fs::path set = o.imageset.empty() ? fs::path("ImageSets/480p/dev.txt") : o.imageset;
-  if (set.is_relative())
-    set = o.root / set;
-  if (fs::exists(set) || !o.imageset.empty())
-    return readImageSet(set);
-  std::vector<std::string> names;
-  for (const auto &entry : fs::directory_iterator(o.root / "JPEGImages/480p"))
-    if (entry.is_directory())
-      names.push_back(entry.path().filename().string());
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
-std::vector<fs::path> filesIn(const fs::path &dir, const std::set<std::string> &extensions) {
-  if (!fs::is_directory(dir))
-    throw flagmask::Error("no folder '" + dir.string() + "'");
-  std::vector<fs::path> files;
-  for (const auto &entry : fs::directory_iterator(dir))
-    if (extensions.count(entry.path().extension().string()))
-      files.push_back(entry.path());
-  std::sort(files.begin(), files.end());
-  return files;
 }
 
 // How much more the prediction changes between frames than the truth does, over the object area.
@@ -161,14 +114,13 @@ void writeMask(const fs::path &dir, size_t index, const cv::Mat &mask) {
 }
 
 Row evaluate(const Options &o, const std::string &name) {
-  const auto frames = filesIn(o.root / "JPEGImages/480p" / name, {".jpg", ".jpeg", ".png"});
-  const auto truths = filesIn(o.root / "Annotations/480p" / name, {".png"});
-  if (frames.empty() || frames.size() != truths.size())
-    throw flagmask::Error("sequence '" + name + "' has " + std::to_string(frames.size()) +
-                          " frames and " + std::to_string(truths.size()) + " masks");
+  const flagmask::davis::Sequence sequence = flagmask::davis::openSequence(o.root, name);
+  const auto &frames = sequence.frames, &truths = sequence.masks;
   flagmask::Segmenter segmenter(o.params);
   if (!o.model.empty())
     segmenter.setModel(flagmask::Model::load(o.model));
+  if (!o.fusion.empty())
+    segmenter.setFusion(flagmask::Fusion::load(o.fusion));
   const fs::path out_dir = o.out.empty() ? fs::path() : o.out / name;
   if (!out_dir.empty())
     fs::create_directories(out_dir);
@@ -232,7 +184,8 @@ int main(int argc, char **argv) {
     return 2;
   }
   try {
-    const std::vector<std::string> names = chooseSequences(o);
+    const std::vector<std::string> names =
+        flagmask::davis::chooseSequences(o.root, o.imageset, o.sequences);
     if (names.empty())
       throw flagmask::Error("no sequence to evaluate under '" + o.root.string() + "'");
     std::vector<Row> rows;
