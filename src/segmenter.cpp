@@ -74,19 +74,44 @@ cv::Mat edgeStrength(const cv::Mat &gray) {
   return magnitude;
 }
 
+// Radius of the guided filter's window.
+constexpr int kGuidedRadius = 4;
+// Fused probabilities at most this low are left as they are when their whole neighbourhood is
+// (see refineNearObject).
+constexpr float kSettledBackground = 0.2f;
+
 // Pulls the probability towards image edges, so the boundary follows the object's outline.
 cv::Mat refineAlongEdges(const cv::Mat &guide_bgr, const cv::Mat &probability) {
   cv::Mat out;
 #ifdef FLAGMASK_HAVE_XIMGPROC
-  constexpr int kRadius = 4;
   constexpr double kEps = 0.005 * 255 * 255;
-  cv::ximgproc::guidedFilter(guide_bgr, probability, out, kRadius, kEps);
+  cv::ximgproc::guidedFilter(guide_bgr, probability, out, kGuidedRadius, kEps);
 #else
   (void)guide_bgr;
   cv::GaussianBlur(probability, out, cv::Size(5, 5), 0);
 #endif
   // The guided filter overshoots slightly at strong edges; a probability stays in [0, 1].
   cv::min(cv::max(out, 0.0), 1.0, out);
+  return out;
+}
+
+// The guided filter, run only where it can change the decision: around pixels that are possibly
+// object (fused above kSettledBackground) and within reach of the carried object (pieces beyond it
+// are dropped anyway). Outside, every window of the filter holds only low probabilities and its
+// local linear fit stays low. With a colour guide the filter is the most expensive step of a frame,
+// so this halves the time of a frame when the object is small.
+cv::Mat refineNearObject(const cv::Mat &guide_bgr, const cv::Mat &fused, const cv::Mat &reach) {
+  const cv::Rect frame(0, 0, fused.cols, fused.rows);
+  // Two window radii: the filter averages coefficients fitted over windows around each pixel.
+  const int margin = 2 * kGuidedRadius + 2;
+  const cv::Rect candidates =
+      cv::boundingRect(fused > kSettledBackground) & cv::boundingRect(reach);
+  if (candidates.empty())
+    return fused;
+  const cv::Rect region =
+      (candidates + cv::Size(2 * margin, 2 * margin) - cv::Point(margin, margin)) & frame;
+  cv::Mat out = fused.clone();
+  refineAlongEdges(guide_bgr(region), fused(region)).copyTo(out(region));
   return out;
 }
 
@@ -404,8 +429,9 @@ Result Segmenter::process(cv::InputArray frame_bgr) {
   if (s.started && !s.lost) {
     const cv::Mat carried = s.carry(gray);
     const CarriedShape shape(carried);
-    probability = refineAlongEdges(small, s.fuse(carried, shape, appearance, gray));
-    mask = keepObjectPieces(probability > s.params.threshold, nearCarried(shape));
+    const cv::Mat reach = nearCarried(shape);
+    probability = refineNearObject(small, s.fuse(carried, shape, appearance, gray), reach);
+    mask = keepObjectPieces(probability > s.params.threshold, reach);
   } else {
     probability = refineAlongEdges(small, appearance);
     mask = s.redetect(probability);
