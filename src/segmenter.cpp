@@ -2,14 +2,12 @@
 
 #include "error.h"
 #include "fusion.h"
+#include "guided.h"
 #include "image_io.h"
 #include "motion.h"
 
 #include <opencv2/imgproc.hpp>
 #include <opencv2/video/tracking.hpp>
-#ifdef FLAGMASK_HAVE_XIMGPROC
-#include <opencv2/ximgproc/edge_filter.hpp>
-#endif
 
 #include <algorithm>
 #include <cmath>
@@ -74,22 +72,18 @@ cv::Mat edgeStrength(const cv::Mat &gray) {
   return magnitude;
 }
 
-// Radius of the guided filter's window.
+// The guided filter's window radius and regularisation (in 8-bit levels squared).
 constexpr int kGuidedRadius = 4;
+constexpr double kGuidedEps = 0.005 * 255 * 255;
 // Fused probabilities at most this low are left as they are when their whole neighbourhood is
 // (see refineNearObject).
 constexpr float kSettledBackground = 0.2f;
 
 // Pulls the probability towards image edges, so the boundary follows the object's outline.
-cv::Mat refineAlongEdges(const cv::Mat &guide_bgr, const cv::Mat &probability) {
+cv::Mat refineAlongEdges(GuidedFilter &guided, const cv::Mat &guide_bgr,
+                         const cv::Mat &probability) {
   cv::Mat out;
-#ifdef FLAGMASK_HAVE_XIMGPROC
-  constexpr double kEps = 0.005 * 255 * 255;
-  cv::ximgproc::guidedFilter(guide_bgr, probability, out, kGuidedRadius, kEps);
-#else
-  (void)guide_bgr;
-  cv::GaussianBlur(probability, out, cv::Size(5, 5), 0);
-#endif
+  guided.filter(guide_bgr, probability, out);
   // The guided filter overshoots slightly at strong edges; a probability stays in [0, 1].
   cv::min(cv::max(out, 0.0), 1.0, out);
   return out;
@@ -98,9 +92,9 @@ cv::Mat refineAlongEdges(const cv::Mat &guide_bgr, const cv::Mat &probability) {
 // The guided filter, run only where it can change the decision: around pixels that are possibly
 // object (fused above kSettledBackground) and within reach of the carried object (pieces beyond it
 // are dropped anyway). Outside, every window of the filter holds only low probabilities and its
-// local linear fit stays low. With a colour guide the filter is the most expensive step of a frame,
-// so this halves the time of a frame when the object is small.
-cv::Mat refineNearObject(const cv::Mat &guide_bgr, const cv::Mat &fused, const cv::Mat &reach) {
+// local linear fit stays low. This halves the time of a frame when the object is small.
+cv::Mat refineNearObject(GuidedFilter &guided, const cv::Mat &guide_bgr, const cv::Mat &fused,
+                         const cv::Mat &reach) {
   const cv::Rect frame(0, 0, fused.cols, fused.rows);
   // Two window radii: the filter averages coefficients fitted over windows around each pixel.
   const int margin = 2 * kGuidedRadius + 2;
@@ -111,7 +105,7 @@ cv::Mat refineNearObject(const cv::Mat &guide_bgr, const cv::Mat &fused, const c
   const cv::Rect region =
       (candidates + cv::Size(2 * margin, 2 * margin) - cv::Point(margin, margin)) & frame;
   cv::Mat out = fused.clone();
-  refineAlongEdges(guide_bgr(region), fused(region)).copyTo(out(region));
+  refineAlongEdges(guided, guide_bgr(region), fused(region)).copyTo(out(region));
   return out;
 }
 
@@ -215,6 +209,7 @@ struct Segmenter::State {
   SegmenterParams params;
   Model model;
   std::optional<Fusion> learned; // fitted weights; the naive Bayes when none
+  GuidedFilter guided{kGuidedRadius, kGuidedEps};
   std::function<void(const FusionCues &)> observer;
   cv::Ptr<cv::DISOpticalFlow> flow =
       cv::DISOpticalFlow::create(cv::DISOpticalFlow::PRESET_ULTRAFAST);
@@ -430,10 +425,11 @@ Result Segmenter::process(cv::InputArray frame_bgr) {
     const cv::Mat carried = s.carry(gray);
     const CarriedShape shape(carried);
     const cv::Mat reach = nearCarried(shape);
-    probability = refineNearObject(small, s.fuse(carried, shape, appearance, gray), reach);
+    probability =
+        refineNearObject(s.guided, small, s.fuse(carried, shape, appearance, gray), reach);
     mask = keepObjectPieces(probability > s.params.threshold, reach);
   } else {
-    probability = refineAlongEdges(small, appearance);
+    probability = refineAlongEdges(s.guided, small, appearance);
     mask = s.redetect(probability);
   }
   fillSmallHoles(mask);

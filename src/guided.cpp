@@ -1,0 +1,137 @@
+#include "guided.h"
+
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+
+namespace flagmask {
+namespace {
+
+// Isolated: the images are often views into larger workspaces, whose pixels beyond the view are
+// stale and must not be read as the border.
+void boxMean(const cv::Mat &m, cv::Mat &out, int radius) {
+  cv::boxFilter(m, out, CV_32F, cv::Size(2 * radius + 1, 2 * radius + 1), cv::Point(-1, -1), true,
+                cv::BORDER_REFLECT | cv::BORDER_ISOLATED);
+}
+
+} // namespace
+
+// A view of size and type at the top-left of backing, which grows to the largest size asked
+// for: a filter over a region that changes size every frame still reuses its images.
+cv::Mat GuidedFilter::Workspace::view(cv::Size size, int type) {
+  if (backing.type() != type || backing.cols < size.width || backing.rows < size.height)
+    backing.create(std::max(size.height, backing.rows), std::max(size.width, backing.cols), type);
+  return backing(cv::Rect(cv::Point(0, 0), size));
+}
+
+GuidedFilter::GuidedFilter(int radius, double eps, int subsample)
+    : radius_(std::max(1, radius)), subsample_(std::max(1, subsample)),
+      eps_(static_cast<float>(eps / (255.0 * 255.0))) {}
+
+// Per pixel, the coefficients a (3 channels) and b of the linear model p ~ a . I + b fitted over
+// the window: a = (cov(I) + eps)^-1 cov(I, p), b = mean(p) - a . mean(I).
+void GuidedFilter::fitCoefficients(const cv::Mat &guide, const cv::Mat &p, int radius, cv::Mat &a,
+                                   cv::Mat &b) {
+  const cv::Size size = p.size();
+  cv::Mat channels[3] = {channels_[0].view(size, CV_32F), channels_[1].view(size, CV_32F),
+                         channels_[2].view(size, CV_32F)};
+  cv::split(guide, channels);
+  const cv::Mat &c0 = channels[0], &c1 = channels[1], &c2 = channels[2];
+  // The window means of the guide's channels, of p, and of their pairwise products. One
+  // single-channel box filter each: OpenCV vectorises those, not a 13-channel one.
+  const std::array<std::pair<const cv::Mat *, const cv::Mat *>, 13> factors = {{
+      {&c0, nullptr},
+      {&c1, nullptr},
+      {&c2, nullptr},
+      {&p, nullptr},
+      {&c0, &c0},
+      {&c0, &c1},
+      {&c0, &c2},
+      {&c1, &c1},
+      {&c1, &c2},
+      {&c2, &c2},
+      {&c0, &p},
+      {&c1, &p},
+      {&c2, &p},
+  }};
+  std::array<cv::Mat, 13> means;
+  cv::Mat product = product_.view(size, CV_32F);
+  for (size_t k = 0; k < factors.size(); ++k) {
+    means[k] = means_[k].view(size, CV_32F);
+    if (factors[k].second) {
+      cv::multiply(*factors[k].first, *factors[k].second, product);
+      boxMean(product, means[k], radius);
+    } else {
+      boxMean(*factors[k].first, means[k], radius);
+    }
+  }
+  const float eps = eps_;
+  for (int y = 0; y < p.rows; ++y) {
+    const float *m[13];
+    for (size_t k = 0; k < means.size(); ++k)
+      m[k] = means[k].ptr<float>(y);
+    cv::Vec3f *ay = a.ptr<cv::Vec3f>(y);
+    float *by = b.ptr<float>(y);
+    for (int x = 0; x < p.cols; ++x) {
+      const float mb = m[0][x], mg = m[1][x], mr = m[2][x], mp = m[3][x];
+      // Covariance of the guide (symmetric) with eps on the diagonal, and with p.
+      const float s00 = m[4][x] - mb * mb + eps, s01 = m[5][x] - mb * mg, s02 = m[6][x] - mb * mr;
+      const float s11 = m[7][x] - mg * mg + eps, s12 = m[8][x] - mg * mr,
+                  s22 = m[9][x] - mr * mr + eps;
+      const float q0 = m[10][x] - mb * mp, q1 = m[11][x] - mg * mp, q2 = m[12][x] - mr * mp;
+      // The inverse of a symmetric 3x3 matrix by its adjugate.
+      const float i00 = s11 * s22 - s12 * s12, i01 = s02 * s12 - s01 * s22,
+                  i02 = s01 * s12 - s02 * s11;
+      const float i11 = s00 * s22 - s02 * s02, i12 = s01 * s02 - s00 * s12,
+                  i22 = s00 * s11 - s01 * s01;
+      const float inv_det = 1.0f / (s00 * i00 + s01 * i01 + s02 * i02);
+      const float a0 = (i00 * q0 + i01 * q1 + i02 * q2) * inv_det;
+      const float a1 = (i01 * q0 + i11 * q1 + i12 * q2) * inv_det;
+      const float a2 = (i02 * q0 + i12 * q1 + i22 * q2) * inv_det;
+      ay[x] = cv::Vec3f(a0, a1, a2);
+      by[x] = mp - a0 * mb - a1 * mg - a2 * mr;
+    }
+  }
+}
+
+void GuidedFilter::filter(const cv::Mat &guide_bgr, const cv::Mat &p, cv::Mat &out) {
+  CV_Assert(guide_bgr.type() == CV_8UC3 && p.type() == CV_32F && guide_bgr.size() == p.size());
+  const cv::Size size = p.size();
+  // In units of 1/255 the products stay small enough for float sums over the window.
+  cv::Mat guide = guide_.view(size, CV_32FC3);
+  guide_bgr.convertTo(guide, CV_32FC3, 1.0 / 255);
+  const cv::Size small(std::max(1, size.width / subsample_), std::max(1, size.height / subsample_));
+  const int r = std::max(1, radius_ / subsample_);
+  cv::Mat a = a_.view(small, CV_32FC3), b = b_.view(small, CV_32F);
+  if (small == size) {
+    fitCoefficients(guide, p, r, a, b);
+  } else {
+    cv::Mat guide_small = guide_small_.view(small, CV_32FC3),
+            p_small = p_small_.view(small, CV_32F);
+    cv::resize(guide, guide_small, small, 0, 0, cv::INTER_AREA);
+    cv::resize(p, p_small, small, 0, 0, cv::INTER_AREA);
+    fitCoefficients(guide_small, p_small, r, a, b);
+  }
+  // Every pixel's output averages the models of the windows that hold it.
+  cv::Mat mean_a = mean_a_.view(small, CV_32FC3), mean_b = mean_b_.view(small, CV_32F);
+  boxMean(a, mean_a, r);
+  boxMean(b, mean_b, r);
+  if (small != size) {
+    a = a_full_.view(size, CV_32FC3);
+    b = b_full_.view(size, CV_32F);
+    cv::resize(mean_a, a, size, 0, 0, cv::INTER_LINEAR);
+    cv::resize(mean_b, b, size, 0, 0, cv::INTER_LINEAR);
+    mean_a = a;
+    mean_b = b;
+  }
+  out.create(size, CV_32F);
+  for (int y = 0; y < size.height; ++y) {
+    const cv::Vec3f *i = guide.ptr<cv::Vec3f>(y), *ay = mean_a.ptr<cv::Vec3f>(y);
+    const float *by = mean_b.ptr<float>(y);
+    float *o = out.ptr<float>(y);
+    for (int x = 0; x < size.width; ++x)
+      o[x] = ay[x].dot(i[x]) + by[x];
+  }
+}
+
+} // namespace flagmask

@@ -1,0 +1,74 @@
+// GuidedFilter: the colour guided filter the tracker refines its probability with.
+#include "guided.h"
+
+#include <gtest/gtest.h>
+#include <opencv2/imgproc.hpp>
+#ifdef FLAGMASK_HAVE_XIMGPROC
+#include <opencv2/ximgproc/edge_filter.hpp>
+#endif
+
+namespace {
+
+constexpr int kRadius = 4;
+constexpr double kEps = 0.005 * 255 * 255;
+
+// A colour image with a sharp-edged disc, and a blurry, shifted probability of that disc.
+void discScene(cv::Size size, cv::Mat &guide, cv::Mat &probability) {
+  guide.create(size, CV_8UC3);
+  cv::randu(guide, cv::Scalar::all(40), cv::Scalar::all(90));
+  const cv::Point centre(size.width / 2, size.height / 2);
+  const int radius = std::min(size.width, size.height) / 4;
+  cv::circle(guide, centre, radius, cv::Scalar(30, 200, 220), cv::FILLED);
+  probability = cv::Mat::zeros(size, CV_32F);
+  cv::circle(probability, centre + cv::Point(3, 2), radius, cv::Scalar(1.0), cv::FILLED);
+  cv::GaussianBlur(probability, probability, cv::Size(0, 0), 4.0);
+}
+
+double disagreement(const cv::Mat &a, const cv::Mat &b) {
+  return cv::norm(a, b, cv::NORM_INF);
+}
+
+} // namespace
+
+TEST(GuidedFilter, SnapsABlurryProbabilityToTheGuidesEdge) {
+  cv::Mat guide, probability, out;
+  discScene(cv::Size(160, 120), guide, probability);
+  flagmask::GuidedFilter(kRadius, kEps).filter(guide, probability, out);
+  cv::Mat truth = cv::Mat::zeros(guide.size(), CV_8U);
+  cv::circle(truth, cv::Point(80, 60), 30, cv::Scalar(255), cv::FILLED);
+  const auto wrong = [&](const cv::Mat &p) { return cv::countNonZero((p > 0.5) != truth); };
+  EXPECT_LT(wrong(out), wrong(probability) / 2);
+}
+
+TEST(GuidedFilter, ReusedForSmallerRegionsGivesWhatAFreshFilterGives) {
+  cv::Mat guide, probability;
+  discScene(cv::Size(200, 150), guide, probability);
+  flagmask::GuidedFilter reused(kRadius, kEps);
+  cv::Mat out;
+  reused.filter(guide, probability, out); // leaves its workspace full of this frame's values
+  for (const cv::Rect region : {cv::Rect(20, 10, 120, 90), cv::Rect(50, 40, 61, 47)}) {
+    cv::Mat again, fresh;
+    reused.filter(guide(region), probability(region), again);
+    flagmask::GuidedFilter(kRadius, kEps).filter(guide(region).clone(),
+                                                 probability(region).clone(), fresh);
+    EXPECT_EQ(disagreement(again, fresh), 0.0) << region;
+  }
+}
+
+TEST(GuidedFilter, SubsampledStaysCloseToTheExactFilter) {
+  cv::Mat guide, probability, exact, fast;
+  discScene(cv::Size(160, 120), guide, probability);
+  flagmask::GuidedFilter(kRadius, kEps, 1).filter(guide, probability, exact);
+  flagmask::GuidedFilter(kRadius, kEps, 2).filter(guide, probability, fast);
+  EXPECT_LT(cv::norm(exact, fast, cv::NORM_L1) / exact.total(), 0.01);
+}
+
+#ifdef FLAGMASK_HAVE_XIMGPROC
+TEST(GuidedFilter, MatchesOpenCVContribGuidedFilter) {
+  cv::Mat guide, probability, ours, theirs;
+  discScene(cv::Size(160, 120), guide, probability);
+  flagmask::GuidedFilter(kRadius, kEps).filter(guide, probability, ours);
+  cv::ximgproc::guidedFilter(guide, probability, theirs, kRadius, kEps);
+  EXPECT_LT(disagreement(ours, theirs), 1e-3);
+}
+#endif
