@@ -100,10 +100,19 @@ Options parse(int argc, char **argv) {
   return o;
 }
 
-// How much more the prediction changes between frames than the truth does, over the object area.
-double excessChange(const cv::Mat &p0, const cv::Mat &p1, const cv::Mat &g0, const cv::Mat &g1) {
+// How much more the prediction changes between frames than the truth does, over the object area
+// (the larger of the two frames'). Only the excess counts: a prediction that changes less than the
+// truth (a lost object's empty mask does not change at all) is not steadier for it. Frames where
+// the truth has no object in either are skipped (returns false): a change over an empty object has
+// no scale, and dividing by one pixel let one empty frame of `surf` outweigh the other sequences.
+bool excessChange(const cv::Mat &p0, const cv::Mat &p1, const cv::Mat &g0, const cv::Mat &g1,
+                  double &change) {
+  const int area = std::max(cv::countNonZero(g0), cv::countNonZero(g1));
+  if (area == 0)
+    return false;
   const double dp = cv::countNonZero(p0 != p1), dg = cv::countNonZero(g0 != g1);
-  return (dp - dg) / std::max(1, cv::countNonZero(g1));
+  change = std::max(0.0, dp - dg) / area;
+  return true;
 }
 
 void writeMask(const fs::path &dir, size_t index, const cv::Mat &mask) {
@@ -127,6 +136,7 @@ Row evaluate(const Options &o, const std::string &name) {
 
   std::vector<double> js, fs_;
   double flicker = 0, seconds = 0;
+  int flicker_frames = 0;
   cv::Mat prev_pred, prev_truth;
   for (size_t i = 0; i < frames.size(); ++i) {
     const cv::Mat frame = flagmask::loadFrame(frames[i].string());
@@ -137,8 +147,11 @@ Row evaluate(const Options &o, const std::string &name) {
     seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     js.push_back(flagmask::jaccard(r.mask, truth));
     fs_.push_back(flagmask::boundaryF(r.mask, truth));
-    if (i > 0)
-      flicker += excessChange(prev_pred, r.mask, prev_truth, truth);
+    double change = 0;
+    if (i > 0 && excessChange(prev_pred, r.mask, prev_truth, truth, change)) {
+      flicker += change;
+      ++flicker_frames;
+    }
     if (!out_dir.empty())
       writeMask(out_dir, i, r.mask);
     prev_pred = r.mask;
@@ -149,7 +162,7 @@ Row evaluate(const Options &o, const std::string &name) {
   row.j = flagmask::sequenceMean(js);
   row.f = flagmask::sequenceMean(fs_);
   row.decay = flagmask::decay(js);
-  row.flicker = frames.size() > 1 ? flicker / (frames.size() - 1) : 0.0;
+  row.flicker = flicker_frames > 0 ? flicker / flicker_frames : 0.0;
   row.frames = static_cast<int>(frames.size());
   row.seconds = seconds;
   row.fps = seconds > 0 ? frames.size() / seconds : 0.0;
