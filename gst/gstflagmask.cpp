@@ -25,6 +25,7 @@
 
 #include "error.h"
 #include "frame.h"
+#include "guided.h"
 #include "image_io.h"
 #include "model.h"
 #include "segmenter.h"
@@ -32,6 +33,7 @@
 #include <gst/video/video.h>
 
 #include <opencv2/core.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include <exception>
 #include <new>
@@ -94,6 +96,8 @@ struct Stream {
   std::optional<flagmask::Model> model; // loaded from the model property
   cv::Mat seed_mask;                    // CV_8U 0/255 at the mask file's size
   flagmask::Segmenter segmenter;
+  flagmask::GuidedUpsampler upsampler; // brings the working-size mask to the frame's size
+  cv::Mat guide_small;                 // the upsampler's guide at working size
   bool seed_pending = false; // the next frame is a first frame: the seed mask applies to it
   cv::Size frame_size;
   int working_size = DEFAULT_PROP_WORKING_SIZE; // fixed from start to stop: the state lives there
@@ -489,6 +493,30 @@ static FrameSettings copy_frame_settings(GstFlagMask *self) {
 // The object's mask at the frame's size. The frame is reduced to the working size here, and the
 // mask brought back with upscaleMask, exactly as Segmenter does inside for a full-size frame, so
 // the element gives the masks flagmask-eval gives.
+// The working-size mask brought to the frame's size, its boundary following the frame's own edges.
+// The guide is a plane the frame already has, so nothing is converted at full size: luma for YUV,
+// green for packed RGB (as the core does for BGR, so both give the same masks on BGR input).
+static cv::Mat full_mask(Stream &stream, GstVideoFrame *frame, const cv::Mat &working_bgr,
+                         const cv::Mat &mask) {
+  const GstVideoFormat format = GST_VIDEO_FRAME_FORMAT(frame);
+  cv::Mat guide_full;
+  int channel = 0;
+  if (format == GST_VIDEO_FORMAT_I420 || format == GST_VIDEO_FORMAT_NV12) {
+    guide_full = plane_mat(frame, 0, 1);
+    cv::resize(guide_full, stream.guide_small, mask.size(), 0, 0, cv::INTER_AREA);
+  } else {
+    const flagmask::PackedLayout layout = packed_layout(frame);
+    guide_full = plane_mat(frame, 0, layout.channels);
+    channel = layout.g;
+    cv::extractChannel(working_bgr, stream.guide_small, 1);
+  }
+  if (guide_full.size() == mask.size())
+    return mask;
+  cv::Mat out;
+  stream.upsampler.upsample(mask, stream.guide_small, guide_full, channel, out);
+  return out;
+}
+
 static cv::Mat segment(Stream &stream, GstVideoFrame *frame, const FrameSettings &settings) {
   const cv::Size size(GST_VIDEO_FRAME_WIDTH(frame), GST_VIDEO_FRAME_HEIGHT(frame));
   flagmask::SegmenterParams params = settings.params;
@@ -504,7 +532,7 @@ static cv::Mat segment(Stream &stream, GstVideoFrame *frame, const FrameSettings
     stream.segmenter.seed(image, flagmask::upscaleMask(full_seed, working));
     return full_seed;
   }
-  return flagmask::upscaleMask(stream.segmenter.process(image).mask, size);
+  return full_mask(stream, frame, image, stream.segmenter.process(image).mask);
 }
 
 static GstFlowReturn gst_flag_mask_transform_frame_ip(GstVideoFilter *filter,

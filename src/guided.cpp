@@ -135,3 +135,116 @@ void GuidedFilter::filter(const cv::Mat &guide_bgr, const cv::Mat &p, cv::Mat &o
 }
 
 } // namespace flagmask
+
+namespace flagmask {
+
+GuidedUpsampler::GuidedUpsampler(int radius, double eps)
+    : radius_(std::max(1, radius)), eps_(static_cast<float>(eps / (255.0 * 255.0))) {}
+
+namespace {} // namespace
+
+std::vector<GuidedUpsampler::Tap> GuidedUpsampler::taps(int full, int small) {
+  std::vector<Tap> t(full);
+  const float scale = static_cast<float>(small) / full;
+  for (int i = 0; i < full; ++i) {
+    const float s = std::min(std::max((i + 0.5f) * scale - 0.5f, 0.0f), small - 1.0f);
+    t[i].lo = static_cast<int>(s);
+    t[i].hi = std::min(t[i].lo + 1, small - 1);
+    t[i].w = s - t[i].lo;
+  }
+  return t;
+}
+
+namespace {
+
+// The first full-resolution pixel whose nearest working pixel is at least k.
+int firstOf(int k, int full, int small) {
+  return std::min(
+      full, std::max(0, static_cast<int>(std::ceil(k * full / static_cast<float>(small) - 0.5f))));
+}
+
+} // namespace
+
+void GuidedUpsampler::upsample(const cv::Mat &mask, const cv::Mat &guide_small,
+                               const cv::Mat &guide_full, int channel, cv::Mat &out) {
+  CV_Assert(mask.type() == CV_8U && guide_small.type() == CV_8U &&
+            guide_small.size() == mask.size() && guide_full.depth() == CV_8U && channel >= 0 &&
+            channel < guide_full.channels());
+  const cv::Size full = guide_full.size();
+  cv::resize(mask, out, full, 0, 0, cv::INTER_NEAREST);
+  if (full == mask.size())
+    return;
+  // The grey guided filter's coefficients at working resolution, guide and mask in [0, 1].
+  mask.convertTo(p_, CV_32F, 1.0 / 255);
+  guide_small.convertTo(i_, CV_32F, 1.0 / 255);
+  boxMean(i_, mean_i_, radius_);
+  boxMean(p_, mean_p_, radius_);
+  cv::multiply(i_, i_, product_);
+  boxMean(product_, mean_ii_, radius_);
+  cv::multiply(i_, p_, product_);
+  boxMean(product_, mean_ip_, radius_);
+  a_.create(mask.size(), CV_32F);
+  b_.create(mask.size(), CV_32F);
+  for (int y = 0; y < mask.rows; ++y) {
+    const float *mi = mean_i_.ptr<float>(y), *mp = mean_p_.ptr<float>(y);
+    const float *mii = mean_ii_.ptr<float>(y), *mip = mean_ip_.ptr<float>(y);
+    float *a = a_.ptr<float>(y), *b = b_.ptr<float>(y);
+    for (int x = 0; x < mask.cols; ++x) {
+      a[x] = (mip[x] - mi[x] * mp[x]) / (mii[x] - mi[x] * mi[x] + eps_);
+      b[x] = mp[x] - a[x] * mi[x];
+    }
+  }
+  boxMean(a_, mean_a_, radius_);
+  boxMean(b_, mean_b_, radius_);
+  // Where the mask is the same over every window that reaches a pixel, the filter returns that
+  // value: only pixels with both object and background within two radii (and one more for the
+  // bilinear step) need the full-resolution guide.
+  const cv::Mat kernel =
+      cv::getStructuringElement(cv::MORPH_RECT, cv::Size(4 * radius_ + 3, 4 * radius_ + 3));
+  cv::dilate(mask, grown_, kernel);
+  cv::erode(mask, shrunk_, kernel);
+  if (col_taps_.size() != static_cast<size_t>(full.width) ||
+      row_taps_.size() != static_cast<size_t>(full.height) || taps_for_ != mask.size()) {
+    col_taps_ = taps(full.width, mask.cols);
+    row_taps_ = taps(full.height, mask.rows);
+    taps_for_ = mask.size();
+  }
+  const int channels = guide_full.channels();
+  for (int yw = 0; yw < mask.rows; ++yw) {
+    const uchar *g = grown_.ptr<uchar>(yw), *s = shrunk_.ptr<uchar>(yw);
+    const int y_begin = firstOf(yw, full.height, mask.rows);
+    const int y_end = firstOf(yw + 1, full.height, mask.rows);
+    // Runs of working pixels near the boundary, each computed over its full-resolution span.
+    for (int xw = 0; xw < mask.cols;) {
+      if (g[xw] == s[xw]) {
+        ++xw;
+        continue;
+      }
+      int run_end = xw + 1;
+      while (run_end < mask.cols && g[run_end] != s[run_end])
+        ++run_end;
+      const int x_begin = firstOf(xw, full.width, mask.cols);
+      const int x_end = firstOf(run_end, full.width, mask.cols);
+      for (int y = y_begin; y < y_end; ++y) {
+        const Tap &ty = row_taps_[y];
+        const float *a0 = mean_a_.ptr<float>(ty.lo), *a1 = mean_a_.ptr<float>(ty.hi);
+        const float *b0 = mean_b_.ptr<float>(ty.lo), *b1 = mean_b_.ptr<float>(ty.hi);
+        const uchar *guide = guide_full.ptr<uchar>(y) + channel;
+        uchar *o = out.ptr<uchar>(y);
+        for (int x = x_begin; x < x_end; ++x) {
+          const Tap &tx = col_taps_[x];
+          const float a_top = a0[tx.lo] + (a0[tx.hi] - a0[tx.lo]) * tx.w;
+          const float a_bottom = a1[tx.lo] + (a1[tx.hi] - a1[tx.lo]) * tx.w;
+          const float b_top = b0[tx.lo] + (b0[tx.hi] - b0[tx.lo]) * tx.w;
+          const float b_bottom = b1[tx.lo] + (b1[tx.hi] - b1[tx.lo]) * tx.w;
+          const float a = a_top + (a_bottom - a_top) * ty.w;
+          const float b = b_top + (b_bottom - b_top) * ty.w;
+          o[x] = a * (guide[x * channels] * (1.0f / 255)) + b > 0.5f ? 255 : 0;
+        }
+      }
+      xw = run_end;
+    }
+  }
+}
+
+} // namespace flagmask

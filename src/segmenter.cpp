@@ -210,6 +210,8 @@ struct Segmenter::State {
   Model model;
   std::optional<Fusion> learned; // fitted weights; the naive Bayes when none
   GuidedFilter guided{kGuidedRadius, kGuidedEps};
+  GuidedUpsampler upsampler;
+  cv::Mat guide_small; // the upsampler's guide channel at working size
   std::function<void(const FusionCues &)> observer;
   cv::Ptr<cv::DISOpticalFlow> flow =
       cv::DISOpticalFlow::create(cv::DISOpticalFlow::PRESET_ULTRAFAST);
@@ -231,6 +233,7 @@ struct Segmenter::State {
   void adapt(const cv::Mat &lab, const cv::Mat &mask, double confidence, double prev_area);
   Result finish(const cv::Mat &lab, const cv::Mat &gray, const cv::Mat &mask,
                 const cv::Mat &probability);
+  cv::Mat fullMask(const cv::Mat &mask, const cv::Mat &small, const cv::Mat &frame);
   void begin(const cv::Mat &frame);
   void carryForward(const cv::Mat &mask, const cv::Mat &probability);
 };
@@ -310,11 +313,21 @@ void Segmenter::State::adapt(const cv::Mat &lab, const cv::Mat &mask, double con
   model.adaptLab(lab, inner, outer & ~inner, params.adapt_rate);
 }
 
+// The working-resolution mask at the frame's size, its boundary following the frame's own edges
+// (guided by the green channel, which carries most of the luminance).
+cv::Mat Segmenter::State::fullMask(const cv::Mat &mask, const cv::Mat &small, const cv::Mat &frame) {
+  if (mask.size() == frame.size())
+    return mask.clone();
+  cv::extractChannel(small, guide_small, 1);
+  cv::Mat out;
+  upsampler.upsample(mask, guide_small, frame, 1, out);
+  return out;
+}
+
 Result Segmenter::State::finish(const cv::Mat &lab, const cv::Mat &gray, const cv::Mat &mask,
                                 const cv::Mat &probability) {
   Result r;
   r.probability = probability;
-  r.mask = upscaleMask(mask, frame_size);
   const double area = cv::countNonZero(mask);
   r.area = area / static_cast<double>(mask.total());
   r.state = area > 0 ? TrackState::Tracking : TrackState::Lost;
@@ -433,7 +446,9 @@ Result Segmenter::process(cv::InputArray frame_bgr) {
     mask = s.redetect(probability);
   }
   fillSmallHoles(mask);
-  return s.finish(lab, gray, mask, probability);
+  Result r = s.finish(lab, gray, mask, probability);
+  r.mask = s.fullMask(mask, small, frame);
+  return r;
 }
 
 void Segmenter::reset() {

@@ -72,3 +72,57 @@ TEST(GuidedFilter, MatchesOpenCVContribGuidedFilter) {
   EXPECT_LT(disagreement(ours, theirs), 1e-3);
 }
 #endif
+
+namespace {
+
+// A full-resolution frame split by a vertical edge at edge_x, and the working-resolution mask of
+// its right side (as a tracker at a quarter of the size would decide it).
+void edgeScene(int edge_x, cv::Mat &full, cv::Mat &mask, cv::Mat &guide_small) {
+  full.create(120, 160, CV_8U);
+  cv::randu(full, cv::Scalar(30), cv::Scalar(50));
+  full.colRange(edge_x, full.cols) += cv::Scalar(150);
+  cv::resize(full, guide_small, cv::Size(40, 30), 0, 0, cv::INTER_AREA);
+  mask = guide_small > 110;
+}
+
+int wrongPixels(const cv::Mat &out, int edge_x) {
+  cv::Mat truth = cv::Mat::zeros(out.size(), CV_8U);
+  truth.colRange(edge_x, out.cols).setTo(255);
+  return cv::countNonZero(out != truth);
+}
+
+} // namespace
+
+TEST(GuidedUpsampler, PutsTheBoundaryOnTheFullResolutionEdge) {
+  // An edge between two working pixels' worth of full-resolution columns: the plain upscale puts
+  // the boundary on the working grid, the guided one on the edge itself.
+  for (int edge_x : {81, 82, 83}) {
+    cv::Mat full, mask, guide_small, guided;
+    edgeScene(edge_x, full, mask, guide_small);
+    flagmask::GuidedUpsampler().upsample(mask, guide_small, full, 0, guided);
+    cv::Mat plain;
+    cv::resize(mask, plain, full.size(), 0, 0, cv::INTER_LINEAR);
+    plain = plain > 127;
+    EXPECT_EQ(wrongPixels(guided, edge_x), 0) << "edge at " << edge_x;
+    EXPECT_GT(wrongPixels(plain, edge_x), 0) << "edge at " << edge_x;
+  }
+}
+
+TEST(GuidedUpsampler, ReadsTheGuideFromTheChannelItIsGiven) {
+  cv::Mat full, mask, guide_small, from_plane, from_packed;
+  edgeScene(82, full, mask, guide_small);
+  flagmask::GuidedUpsampler().upsample(mask, guide_small, full, 0, from_plane);
+  // The same guide as the green channel of a BGRx frame whose other channels say otherwise.
+  cv::Mat noise(full.size(), CV_8U), packed;
+  cv::randu(noise, cv::Scalar(0), cv::Scalar(256));
+  cv::merge(std::vector<cv::Mat>{noise, full, noise, noise}, packed);
+  flagmask::GuidedUpsampler().upsample(mask, guide_small, packed, 1, from_packed);
+  EXPECT_EQ(cv::countNonZero(from_plane != from_packed), 0);
+}
+
+TEST(GuidedUpsampler, AtTheSameSizeGivesTheMask) {
+  cv::Mat full, mask, guide_small, out;
+  edgeScene(82, full, mask, guide_small);
+  flagmask::GuidedUpsampler().upsample(mask, guide_small, guide_small, 0, out);
+  EXPECT_EQ(cv::countNonZero(out != mask), 0);
+}
