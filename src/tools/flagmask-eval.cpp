@@ -36,6 +36,8 @@ constexpr const char *kUsage =
     "  --model FILE        start with this model instead of one trained on the first frame\n"
     "  --csv FILE          also write the per-sequence rows as CSV\n"
     "  --out DIR           write the predicted masks to DIR/SEQ/%05d.png\n"
+    "  --score DIR         do not run the tracker: score the masks in DIR/SEQ/*.png (one per\n"
+    "                      frame, any size: each is scaled to the ground truth's); fps is 0\n"
     "  --threshold T       object probability threshold (default 0.5)\n"
     "  --working-size N    longer side of the analysis resolution (default 480)\n"
     "  --temporal-weight W trust in the carried mask at its boundary, 0..1\n"
@@ -46,7 +48,7 @@ constexpr const char *kUsage =
     "  -h, --help          this text\n";
 
 struct Options {
-  fs::path root, imageset, csv, out;
+  fs::path root, imageset, csv, out, score;
   std::vector<std::string> sequences;
   std::string model, fusion;
   flagmask::SegmenterParams params;
@@ -77,6 +79,8 @@ Options parse(int argc, char **argv) {
       o.model = cli::value(argc, argv, i);
     } else if (a == "--csv") {
       o.csv = cli::value(argc, argv, i);
+    } else if (a == "--score") {
+      o.score = cli::value(argc, argv, i);
     } else if (a == "--out") {
       o.out = cli::value(argc, argv, i);
     } else if (a == "--threshold") {
@@ -122,6 +126,44 @@ void writeMask(const fs::path &dir, size_t index, const cv::Mat &mask) {
     throw flagmask::Error("could not write '" + (dir / name).string() + "'");
 }
 
+// The DAVIS measures of one sequence, accumulated frame by frame.
+class SequenceScore {
+public:
+  void add(const cv::Mat &prediction, const cv::Mat &truth) {
+    js_.push_back(flagmask::jaccard(prediction, truth));
+    fs_.push_back(flagmask::boundaryF(prediction, truth));
+    double change = 0;
+    if (!prev_pred_.empty() && excessChange(prev_pred_, prediction, prev_truth_, truth, change)) {
+      flicker_ += change;
+      ++flicker_frames_;
+    }
+    prev_pred_ = prediction;
+    prev_truth_ = truth;
+  }
+  Row row(const std::string &name, double seconds) const {
+    Row row;
+    row.name = name;
+    row.j = flagmask::sequenceMean(js_);
+    row.f = flagmask::sequenceMean(fs_);
+    row.decay = flagmask::decay(js_);
+    row.flicker = flicker_frames_ > 0 ? flicker_ / flicker_frames_ : 0.0;
+    row.frames = static_cast<int>(js_.size());
+    row.seconds = seconds;
+    row.fps = seconds > 0 ? js_.size() / seconds : 0.0;
+    return row;
+  }
+
+private:
+  std::vector<double> js_, fs_;
+  double flicker_ = 0;
+  int flicker_frames_ = 0;
+  cv::Mat prev_pred_, prev_truth_;
+};
+
+cv::Mat loadTruth(const fs::path &file, cv::Size size) {
+  return flagmask::resizeMask(flagmask::loadMask(file.string(), false), size);
+}
+
 Row evaluate(const Options &o, const std::string &name) {
   const flagmask::davis::Sequence sequence = flagmask::davis::openSequence(o.root, name);
   const auto &frames = sequence.frames, &truths = sequence.masks;
@@ -134,39 +176,36 @@ Row evaluate(const Options &o, const std::string &name) {
   if (!out_dir.empty())
     fs::create_directories(out_dir);
 
-  std::vector<double> js, fs_;
-  double flicker = 0, seconds = 0;
-  int flicker_frames = 0;
-  cv::Mat prev_pred, prev_truth;
+  SequenceScore score;
+  double seconds = 0;
   for (size_t i = 0; i < frames.size(); ++i) {
     const cv::Mat frame = flagmask::loadFrame(frames[i].string());
-    const cv::Mat truth =
-        flagmask::resizeMask(flagmask::loadMask(truths[i].string(), false), frame.size());
+    const cv::Mat truth = loadTruth(truths[i], frame.size());
     const auto t0 = std::chrono::steady_clock::now();
     const flagmask::Result r = i == 0 ? segmenter.seed(frame, truth) : segmenter.process(frame);
     seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    js.push_back(flagmask::jaccard(r.mask, truth));
-    fs_.push_back(flagmask::boundaryF(r.mask, truth));
-    double change = 0;
-    if (i > 0 && excessChange(prev_pred, r.mask, prev_truth, truth, change)) {
-      flicker += change;
-      ++flicker_frames;
-    }
+    score.add(r.mask, truth);
     if (!out_dir.empty())
       writeMask(out_dir, i, r.mask);
-    prev_pred = r.mask;
-    prev_truth = truth;
   }
-  Row row;
-  row.name = name;
-  row.j = flagmask::sequenceMean(js);
-  row.f = flagmask::sequenceMean(fs_);
-  row.decay = flagmask::decay(js);
-  row.flicker = flicker_frames > 0 ? flicker / flicker_frames : 0.0;
-  row.frames = static_cast<int>(frames.size());
-  row.seconds = seconds;
-  row.fps = seconds > 0 ? frames.size() / seconds : 0.0;
-  return row;
+  return score.row(name, seconds);
+}
+
+// Scores masks made elsewhere (DIR/SEQ/*.png in frame order, e.g. by a gst-launch-1.0
+// pipeline at another resolution), each scaled to the ground truth's size.
+Row scoreMasks(const Options &o, const std::string &name) {
+  const flagmask::davis::Sequence sequence = flagmask::davis::openSequence(o.root, name);
+  const auto predictions = flagmask::davis::filesIn(o.score / name, {".png"});
+  if (predictions.size() != sequence.masks.size())
+    throw flagmask::Error("'" + (o.score / name).string() + "' has " +
+                          std::to_string(predictions.size()) + " masks for " +
+                          std::to_string(sequence.masks.size()) + " frames");
+  SequenceScore score;
+  for (size_t i = 0; i < predictions.size(); ++i) {
+    const cv::Mat truth = flagmask::loadMask(sequence.masks[i].string(), false);
+    score.add(loadTruth(predictions[i], truth.size()), truth);
+  }
+  return score.row(name, 0.0);
 }
 
 std::string formatRow(const Row &r) {
@@ -205,7 +244,7 @@ int main(int argc, char **argv) {
     double j = 0, f = 0, decay = 0, flicker = 0, seconds = 0, frames = 0;
     for (size_t k = 0; k < names.size(); ++k) {
       std::cerr << "[" << k + 1 << "/" << names.size() << "] " << names[k] << "\n";
-      rows.push_back(evaluate(o, names[k]));
+      rows.push_back(o.score.empty() ? evaluate(o, names[k]) : scoreMasks(o, names[k]));
       const Row &r = rows.back();
       std::cout << formatRow(r) << std::endl;
       j += r.j, f += r.f, decay += r.decay, flicker += r.flicker;
