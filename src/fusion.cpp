@@ -179,23 +179,38 @@ std::vector<cv::Mat> Fusion::features(const FusionCues &cues) {
           logit(naiveBayes(0.85).probability(cues), 1e-4f)};
 }
 
-cv::Mat Fusion::probability(const FusionCues &cues) const {
-  if (!learned()) {
-    // Naive Bayes over three experts: the carried mask (the prior, trusted more the farther a
-    // pixel is from the carried boundary), appearance, and motion against the camera's.
-    const double w0 = temporal_weight_;
-    const cv::Mat trust = farness(cues.distance) * (1.0 - w0) + w0;
-    const cv::Mat prior = 0.5 + (cues.carried - 0.5).mul(trust) * kCarriedCertainty;
-    const cv::Mat app = clipped(cues.appearance, kAppearanceFloor);
-    cv::Mat object = prior.mul(app), background = (1.0 - prior).mul(1.0 - app);
-    if (!cues.motion.empty()) {
-      object = object.mul(cues.motion);
-      background = background.mul(1.0 - cues.motion);
+// Naive Bayes over three experts: the carried mask (the prior, trusted more the farther a pixel is
+// from the carried boundary), appearance, and motion against the camera's. One pass per pixel: as
+// a chain of whole-image expressions it made a dozen frame-sized temporaries.
+cv::Mat Fusion::naiveBayesProbability(const FusionCues &cues) const {
+  const float w0 = static_cast<float>(temporal_weight_);
+  const float certainty = static_cast<float>(kCarriedCertainty);
+  const bool has_motion = !cues.motion.empty();
+  cv::Mat fused(cues.carried.size(), CV_32F);
+  for (int y = 0; y < fused.rows; ++y) {
+    const float *carried = cues.carried.ptr<float>(y), *distance = cues.distance.ptr<float>(y);
+    const float *appearance = cues.appearance.ptr<float>(y);
+    const float *motion = has_motion ? cues.motion.ptr<float>(y) : nullptr;
+    float *out = fused.ptr<float>(y);
+    for (int x = 0; x < fused.cols; ++x) {
+      const float trust = std::min(std::abs(distance[x]), 1.0f) * (1.0f - w0) + w0;
+      const float prior = 0.5f + (carried[x] - 0.5f) * trust * certainty;
+      const float app =
+          std::min(std::max(appearance[x], kAppearanceFloor), 1.0f - kAppearanceFloor);
+      float object = prior * app, background = (1.0f - prior) * (1.0f - app);
+      if (has_motion) {
+        object *= motion[x];
+        background *= 1.0f - motion[x];
+      }
+      out[x] = object / (object + background);
     }
-    cv::Mat fused;
-    cv::divide(object, object + background, fused);
-    return fused;
   }
+  return fused;
+}
+
+cv::Mat Fusion::probability(const FusionCues &cues) const {
+  if (!learned())
+    return naiveBayesProbability(cues);
   const std::vector<cv::Mat> planes = features(cues);
   cv::Mat z(cues.carried.size(), CV_32F, cv::Scalar(weights_.back()));
   for (int i = 0; i < kFeatures; ++i)

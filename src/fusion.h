@@ -47,6 +47,8 @@ public:
   static std::vector<std::string> featureNames();
 
 private:
+  cv::Mat naiveBayesProbability(const FusionCues &cues) const;
+
   std::vector<double> weights_; // featureCount() weights then the bias; empty = naive Bayes
   double temporal_weight_ = 0.85;
 };

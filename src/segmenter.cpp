@@ -153,21 +153,32 @@ cv::Mat nearCarried(const CarriedShape &shape) {
   return shape.outside <= reach;
 }
 
-// Fills background holes enclosed by the object when they are small next to it.
+// Fills background holes enclosed by the object when they are small next to it. One pass over the
+// labels with a table of which holes to fill (a mask per hole cost a frame-sized comparison each).
 void fillSmallHoles(cv::Mat &mask) {
   const int object_area = cv::countNonZero(mask);
   if (object_area == 0)
     return;
   cv::Mat background = mask == 0, labels, stats, centroids;
   const int n = cv::connectedComponentsWithStats(background, labels, stats, centroids, 4, CV_32S);
-  const cv::Rect frame(0, 0, mask.cols, mask.rows);
+  std::vector<uchar> fill(n, 0);
+  bool any = false;
   for (int i = 1; i < n; ++i) {
-    const cv::Rect r(stats.at<int>(i, cv::CC_STAT_LEFT), stats.at<int>(i, cv::CC_STAT_TOP),
-                     stats.at<int>(i, cv::CC_STAT_WIDTH), stats.at<int>(i, cv::CC_STAT_HEIGHT));
-    const bool touches_border =
-        r.x == 0 || r.y == 0 || r.br().x == frame.width || r.br().y == frame.height;
-    if (!touches_border && stats.at<int>(i, cv::CC_STAT_AREA) < kMaxHoleFraction * object_area)
-      mask.setTo(255, labels == i);
+    const int x = stats.at<int>(i, cv::CC_STAT_LEFT), y = stats.at<int>(i, cv::CC_STAT_TOP);
+    const int w = stats.at<int>(i, cv::CC_STAT_WIDTH), h = stats.at<int>(i, cv::CC_STAT_HEIGHT);
+    const bool touches_border = x == 0 || y == 0 || x + w == mask.cols || y + h == mask.rows;
+    fill[i] =
+        !touches_border && stats.at<int>(i, cv::CC_STAT_AREA) < kMaxHoleFraction * object_area;
+    any = any || fill[i];
+  }
+  if (!any)
+    return;
+  for (int y = 0; y < mask.rows; ++y) {
+    const int *l = labels.ptr<int>(y);
+    uchar *m = mask.ptr<uchar>(y);
+    for (int x = 0; x < mask.cols; ++x)
+      if (fill[l[x]])
+        m[x] = 255;
   }
 }
 
@@ -315,7 +326,8 @@ void Segmenter::State::adapt(const cv::Mat &lab, const cv::Mat &mask, double con
 
 // The working-resolution mask at the frame's size, its boundary following the frame's own edges
 // (guided by the green channel, which carries most of the luminance).
-cv::Mat Segmenter::State::fullMask(const cv::Mat &mask, const cv::Mat &small, const cv::Mat &frame) {
+cv::Mat Segmenter::State::fullMask(const cv::Mat &mask, const cv::Mat &small,
+                                   const cv::Mat &frame) {
   if (mask.size() == frame.size())
     return mask.clone();
   cv::extractChannel(small, guide_small, 1);
