@@ -5,5 +5,6 @@
 #include "image_io.h"
 #include "metrics.h"
 #include "model.h"
+#include "seed_box.h"
 #include "segmenter.h"
 #include "synthetic.h"

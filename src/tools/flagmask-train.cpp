@@ -1,8 +1,17 @@
 // flagmask-train: learns the appearance model from (frame, mask) pairs and writes the model file
-// that the element's `model` property loads.
+// that the element's `model` property loads. A frame may be an image or a video's first frame; a
+// mask may be a file or be cut out of a box with grabCut.
 #include "cli.h"
 #include "flagmask.h"
 
+#include <opencv2/core/utils/logger.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#include <opencv2/videoio.hpp>
+
+#include <cctype>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -10,23 +19,82 @@
 namespace {
 
 constexpr const char *kUsage =
-    "usage: flagmask-train --frame F --mask M [--frame F2 --mask M2 ...] [--bins N] -o MODEL\n"
+    "usage: flagmask-train (--frame F | --video V) (--mask M | --box x,y,w,h) [...]\n"
+    "                      [--write-mask OUT.png ...] [--bins N] -o MODEL\n"
     "\n"
-    "Trains a flagmask appearance model from one or more frames and their object masks\n"
-    "(non-zero = object; a mask of any size is scaled to its frame) and writes it as YAML\n"
-    "(MODEL ending in .gz is compressed). Load it with: flagmask model=MODEL\n"
+    "Trains a flagmask appearance model from one or more frames and the object on each, and\n"
+    "writes it as YAML (MODEL ending in .gz is compressed). Load it with: flagmask model=MODEL\n"
+    "The n-th --mask or --box belongs to the n-th --frame or --video.\n"
     "\n"
-    "  --frame F   a video frame (any image format OpenCV reads)\n"
-    "  --mask M    the object's mask on the preceding --frame\n"
-    "  --bins N    colour histogram bins per Lab channel (default 32)\n"
+    "  --frame F       a video frame (any image format OpenCV reads)\n"
+    "  --video V       a video file: its first frame (decoded by OpenCV, FFmpeg backend)\n"
+    "  --mask M        the object's mask on that frame (non-zero = object; any size, scaled)\n"
+    "  --box x,y,w,h   a box around the object on that frame, in pixels: the mask is cut out\n"
+    "                  of it with grabCut (leave a little background inside and around it)\n"
+    "  --write-mask OUT.png  write the mask made from a --box (the n-th --write-mask gets the\n"
+    "                  n-th --box's mask); usable as the element's seed-mask. Without -o, only\n"
+    "                  the masks are written\n"
+    "  --bins N        colour histogram bins per Lab channel (default 32)\n"
     "  -o, --output MODEL   where to write the model\n"
-    "  -h, --help  this text\n";
+    "  -h, --help      this text\n"
+    "\n"
+    "Exit status: 0 written, 1 failure (a file or a box that does not work), 2 usage.\n";
+
+// Where a training frame comes from.
+struct Source {
+  enum Kind { Image, Video } kind;
+  std::string path;
+};
+
+// How the object is given on it.
+struct Seed {
+  enum Kind { MaskFile, Box } kind;
+  std::string path; // MaskFile
+  cv::Rect box;     // Box
+};
 
 struct Options {
-  std::vector<std::string> frames, masks;
+  std::vector<Source> sources;
+  std::vector<Seed> seeds;
+  std::vector<std::string> write_masks;
   std::string output;
   int bins = flagmask::Model::kDefaultBins;
 };
+
+Seed boxSeed(const std::string &text) {
+  try {
+    return Seed{Seed::Box, {}, flagmask::parseBox(text)};
+  } catch (const flagmask::Error &e) {
+    throw flagmask::cli::UsageError(std::string("--box: ") + e.what());
+  }
+}
+
+// Masks are read back as "non-zero = object": a lossy format's ringing would add object pixels.
+void checkMaskName(const std::string &path) {
+  std::string extension = std::filesystem::path(path).extension().string();
+  for (char &c : extension)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (extension != ".png")
+    throw flagmask::cli::UsageError("--write-mask '" + path +
+                                    "': write masks as .png (lossy formats would add stray "
+                                    "object pixels)");
+}
+
+void check(const Options &o) {
+  namespace cli = flagmask::cli;
+  if (o.sources.empty())
+    throw cli::UsageError("give at least one --frame or --video, each with a --mask or --box");
+  if (o.sources.size() != o.seeds.size())
+    throw cli::UsageError("every --frame or --video needs exactly one --mask or --box");
+  size_t boxes = 0;
+  for (const Seed &s : o.seeds)
+    boxes += s.kind == Seed::Box;
+  if (o.write_masks.size() > boxes)
+    throw cli::UsageError("--write-mask writes the mask made from a --box: give one --box per "
+                          "--write-mask");
+  if (o.output.empty() && o.write_masks.empty())
+    throw cli::UsageError("give the output model file with -o");
+}
 
 Options parse(int argc, char **argv) {
   namespace cli = flagmask::cli;
@@ -37,9 +105,16 @@ Options parse(int argc, char **argv) {
       std::cout << kUsage;
       std::exit(0);
     } else if (a == "--frame") {
-      o.frames.push_back(cli::value(argc, argv, i));
+      o.sources.push_back({Source::Image, cli::value(argc, argv, i)});
+    } else if (a == "--video") {
+      o.sources.push_back({Source::Video, cli::value(argc, argv, i)});
     } else if (a == "--mask") {
-      o.masks.push_back(cli::value(argc, argv, i));
+      o.seeds.push_back({Seed::MaskFile, cli::value(argc, argv, i), {}});
+    } else if (a == "--box") {
+      o.seeds.push_back(boxSeed(cli::value(argc, argv, i)));
+    } else if (a == "--write-mask") {
+      o.write_masks.push_back(cli::value(argc, argv, i));
+      checkMaskName(o.write_masks.back());
     } else if (a == "--bins") {
       o.bins = static_cast<int>(cli::number(a, cli::value(argc, argv, i)));
     } else if (a == "-o" || a == "--output") {
@@ -48,13 +123,127 @@ Options parse(int argc, char **argv) {
       throw cli::UsageError("unknown argument '" + a + "'");
     }
   }
-  if (o.frames.empty())
-    throw cli::UsageError("give at least one --frame and --mask");
-  if (o.frames.size() != o.masks.size())
-    throw cli::UsageError("every --frame needs exactly one --mask");
-  if (o.output.empty())
-    throw cli::UsageError("give the output model file with -o");
+  check(o);
   return o;
+}
+
+// OpenCV's video backends log every probe that fails; the one error the tool gives says it better.
+class QuietOpenCvLog {
+public:
+  QuietOpenCvLog()
+      : saved_(cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT)) {}
+  ~QuietOpenCvLog() { cv::utils::logging::setLogLevel(saved_); }
+  QuietOpenCvLog(const QuietOpenCvLog &) = delete;
+  QuietOpenCvLog &operator=(const QuietOpenCvLog &) = delete;
+
+private:
+  cv::utils::logging::LogLevel saved_;
+};
+
+void checkReadableFile(const std::string &path, const char *what) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec))
+    throw flagmask::Error(std::string(what) + " '" + path + "' does not exist");
+  if (!std::filesystem::is_regular_file(path, ec))
+    throw flagmask::Error(std::string(what) + " '" + path + "' is not a regular file");
+  if (!std::ifstream(path, std::ios::binary))
+    throw flagmask::Error(std::string("cannot read ") + what + " '" + path +
+                          "' (check its permissions)");
+}
+
+// The first frame of a video file as 8-bit BGR. FFmpeg first: given a path it only ever opens a
+// file, where the GStreamer backend reads some strings as pipeline descriptions; GStreamer second,
+// for the formats only it decodes. Frames stay as stored (no rotation from metadata), as decodebin
+// hands them to the element, so a mask written from them fits the element's frames.
+cv::Mat firstVideoFrame(const std::string &path) {
+  checkReadableFile(path, "video");
+  cv::Mat frame;
+  {
+    const QuietOpenCvLog quiet;
+    for (const int api : {cv::CAP_FFMPEG, cv::CAP_GSTREAMER}) {
+      cv::VideoCapture capture;
+      if (!capture.open(path, api))
+        continue;
+      capture.set(cv::CAP_PROP_ORIENTATION_AUTO, 0);
+      if (capture.read(frame) && !frame.empty())
+        break;
+      frame.release();
+    }
+  }
+  if (frame.empty())
+    throw flagmask::Error("could not decode a frame of video '" + path +
+                          "': OpenCV's FFmpeg and GStreamer backends cannot read it (is it a "
+                          "video file?)");
+  if (frame.type() == CV_8UC1)
+    cv::cvtColor(frame, frame, cv::COLOR_GRAY2BGR);
+  if (frame.type() != CV_8UC3)
+    throw flagmask::Error("video '" + path + "' decodes to frames that are not 8-bit colour");
+  return frame;
+}
+
+cv::Mat loadSource(const Source &source) {
+  return source.kind == Source::Video ? firstVideoFrame(source.path)
+                                      : flagmask::loadFrame(source.path);
+}
+
+cv::Mat maskFromBoxOn(const cv::Mat &frame, const Source &source, const cv::Rect &box) {
+  try {
+    return flagmask::maskFromBox(frame, box);
+  } catch (const flagmask::Error &e) {
+    throw flagmask::Error(source.path + ": " + e.what());
+  }
+}
+
+void writeMask(const cv::Mat &mask, const std::string &path) {
+  const std::filesystem::path folder = std::filesystem::path(path).parent_path();
+  std::error_code ec;
+  if (!folder.empty() && !std::filesystem::is_directory(folder, ec))
+    throw flagmask::Error("could not write mask '" + path + "': folder '" + folder.string() +
+                          "' does not exist");
+  bool written = false;
+  std::string reason = "the file could not be created (check the folder's permissions)";
+  try {
+    written = cv::imwrite(path, mask);
+  } catch (const cv::Exception &e) {
+    reason = e.err;
+  }
+  if (!written)
+    throw flagmask::Error("could not write mask '" + path + "': " + reason);
+  std::cerr << "wrote " << path << "\n";
+}
+
+std::string percent(const cv::Mat &mask) {
+  return std::to_string(static_cast<int>(100.0 * cv::countNonZero(mask) / mask.total() + 0.5)) +
+         "%";
+}
+
+void run(const Options &o) {
+  flagmask::Model model(o.bins);
+  size_t next_write = 0;
+  for (size_t i = 0; i < o.sources.size(); ++i) {
+    const Source &source = o.sources[i];
+    const Seed &seed = o.seeds[i];
+    const cv::Mat frame = loadSource(source);
+    cv::Mat mask;
+    if (seed.kind == Seed::Box) {
+      mask = maskFromBoxOn(frame, source, seed.box);
+      if (next_write < o.write_masks.size())
+        writeMask(mask, o.write_masks[next_write++]);
+    } else {
+      mask = flagmask::loadMask(seed.path);
+    }
+    if (o.output.empty())
+      continue;
+    model.add(frame, mask);
+    std::cerr << "trained on " << source.path
+              << (source.kind == Source::Video ? " (first frame, " : " (") << frame.cols << "x"
+              << frame.rows << ", object " << percent(flagmask::resizeMask(mask, frame.size()))
+              << ")\n";
+  }
+  if (o.output.empty())
+    return;
+  model.save(o.output);
+  std::cerr << "wrote " << o.output << "\n";
 }
 
 } // namespace
@@ -68,15 +257,7 @@ int main(int argc, char **argv) {
     return 2;
   }
   try {
-    flagmask::Model model(o.bins);
-    for (size_t i = 0; i < o.frames.size(); ++i) {
-      const cv::Mat frame = flagmask::loadFrame(o.frames[i]);
-      const cv::Mat mask = flagmask::loadMask(o.masks[i]);
-      model.add(frame, mask);
-      std::cerr << "trained on " << o.frames[i] << " (" << frame.cols << "x" << frame.rows << ")\n";
-    }
-    model.save(o.output);
-    std::cerr << "wrote " << o.output << "\n";
+    run(o);
   } catch (const std::exception &e) {
     std::cerr << "flagmask-train: " << e.what() << "\n";
     return 1;
