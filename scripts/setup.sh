@@ -4,10 +4,13 @@
 set -euo pipefail
 
 PACKAGES=(
-  meson ninja-build pkg-config g++
+  meson ninja-build pkg-config g++ zlib1g-dev
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
   libopencv-dev libopencv-contrib-dev libgtest-dev
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
+  # Reliability checks (.ci/run): memcheck, and clang with libFuzzer for scripts/fuzz.sh. The
+  # sanitizer runtimes (libasan, libubsan) come with g++.
+  valgrind clang libclang-rt-14-dev
 )
 
 missing=()

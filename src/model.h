@@ -3,7 +3,9 @@
 
 #include <opencv2/core.hpp>
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 namespace flagmask {
 
@@ -48,11 +50,20 @@ public:
   // Mean fraction of a training frame the object covered: a size prior for a start without a seed.
   double objectFraction() const { return object_fraction_; }
 
-  // YAML (or .yml.gz) through cv::FileStorage, with format name and version checked on load.
+  // YAML (gzip-compressed when the name ends in .gz) through cv::FileStorage, with format name and
+  // version checked on load. Only YAML is read or written, whatever the file name says.
   void save(const std::string &path) const;
+  // Throws Error naming the file and the reason for anything that is not a valid model: a missing,
+  // unreadable, empty or oversized file (over 64 MB, or over 64 MB once decompressed), not YAML
+  // text, a parse error, another format or version, or histograms of the wrong shape or with
+  // invalid counts.
   static Model load(const std::string &path);
+  // The same from the bytes of a model file (text, or gzip-compressed text, recognised by its
+  // magic bytes); name stands for the file in messages.
+  static Model fromBytes(const std::vector<std::uint8_t> &bytes, const std::string &name);
 
 private:
+  static Model fromStorage(const cv::FileStorage &fs, const std::string &name);
   void histograms(const cv::Mat &lab, const cv::Mat &object, const cv::Mat &background,
                   cv::Mat &object_hist, cv::Mat &background_hist) const;
   void updatePosterior();

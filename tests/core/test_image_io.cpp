@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include <array>
 #include <cstdint>
@@ -187,6 +188,145 @@ TEST_F(ImageIoTest, AllZeroMaskAcceptedWhenObjectNotRequired) {
   cv::Mat m;
   ASSERT_NO_THROW(m = flagmask::loadMask(p, false));
   expectSameMask(m, cv::Mat::zeros(kSize, CV_8U));
+}
+
+// --- image headers and hostile masks --------------------------------------------------------
+
+std::vector<uint8_t> fileBytes(const std::string &p) {
+  std::ifstream f(p, std::ios::binary);
+  return std::vector<uint8_t>((std::istreambuf_iterator<char>(f)),
+                              std::istreambuf_iterator<char>());
+}
+
+std::string decodeError(const std::vector<uint8_t> &bytes) {
+  try {
+    flagmask::decodeMask(bytes, "forged");
+  } catch (const flagmask::Error &e) {
+    return e.what();
+  }
+  return "";
+}
+
+// The size read from the header is the size OpenCV decodes, in every format flagmask reads.
+TEST_F(ImageIoTest, HeaderSizeMatchesTheDecodedImageInEveryFormat) {
+  const cv::Size odd(37, 23);
+  cv::Mat grey = cv::Mat::zeros(odd, CV_8U);
+  grey(cv::Rect(3, 4, 10, 6)).setTo(255);
+  cv::Mat colour, real;
+  cv::cvtColor(grey, colour, cv::COLOR_GRAY2BGR);
+  grey.convertTo(real, CV_32F, 1.0 / 255);
+  const std::pair<const char *, const char *> files[] = {
+      {"m.png", "PNG"}, {"m.jpg", "JPEG"}, {"m.bmp", "BMP"}, {"m.pgm", "PNM"},   {"m.ppm", "PNM"},
+      {"m.pbm", "PNM"}, {"m.pam", "PAM"},  {"m.pfm", "PFM"}, {"m.tiff", "TIFF"}, {"m.webp", "WebP"},
+  };
+  for (const auto &[name, format] : files) {
+    const cv::Mat &image = std::string(name) == "m.pfm"   ? real
+                           : std::string(name) == "m.ppm" ? colour
+                                                          : grey;
+    if (!cv::imwrite(path(name), image))
+      continue; // this OpenCV cannot write the format
+    const flagmask::ImageHeader h = flagmask::readImageHeader(fileBytes(path(name)));
+    ASSERT_NE(h.format, nullptr) << name;
+    EXPECT_STREQ(h.format, format) << name;
+    EXPECT_EQ(h.width, odd.width) << name;
+    EXPECT_EQ(h.height, odd.height) << name;
+    EXPECT_EQ(flagmask::loadMask(path(name)).size(), odd) << name;
+  }
+}
+
+void putBe(std::vector<uint8_t> &b, size_t at, uint32_t v, int bytes) {
+  for (int i = 0; i < bytes; ++i)
+    b[at + i] = static_cast<uint8_t>(v >> (8 * (bytes - 1 - i)));
+}
+void putLe(std::vector<uint8_t> &b, size_t at, uint32_t v, int bytes) {
+  for (int i = 0; i < bytes; ++i)
+    b[at + i] = static_cast<uint8_t>(v >> (8 * i));
+}
+
+// A header that declares a huge image is refused from the header, in every format: no decoder
+// gets to allocate it.
+TEST_F(ImageIoTest, ForgedHugeHeadersAreRefusedBeforeDecoding) {
+  const cv::Mat grey(20, 30, CV_8U, cv::Scalar(255));
+  ASSERT_TRUE(cv::imwrite(path("m.png"), grey));
+  std::vector<uint8_t> png = fileBytes(path("m.png"));
+  putBe(png, 16, 20000, 4);
+  putBe(png, 20, 20000, 4);
+
+  ASSERT_TRUE(cv::imwrite(path("m.bmp"), grey));
+  std::vector<uint8_t> bmp = fileBytes(path("m.bmp"));
+  putLe(bmp, 18, 20000, 4);
+  putLe(bmp, 22, static_cast<uint32_t>(-20000), 4); // top-down
+
+  ASSERT_TRUE(cv::imwrite(path("m.jpg"), grey));
+  std::vector<uint8_t> jpg = fileBytes(path("m.jpg"));
+  for (size_t i = 2; i + 9 < jpg.size(); ++i)
+    if (jpg[i] == 0xFF && jpg[i + 1] == 0xC0) {
+      putBe(jpg, i + 5, 20000, 2);
+      putBe(jpg, i + 7, 20000, 2);
+      break;
+    }
+
+  const std::string pgm_text = "P5\n# a comment\n20000 20000\n255\n" + std::string(600, '\xff');
+  const std::vector<uint8_t> pgm(pgm_text.begin(), pgm_text.end());
+
+  // Classic TIFF, little-endian: one directory with ImageWidth and ImageLength as LONG.
+  std::vector<uint8_t> tiff = {'I', 'I', 42, 0, 8, 0, 0, 0, 2, 0};
+  for (uint16_t tag : {256, 257}) {
+    const uint8_t entry[12] = {
+        uint8_t(tag), uint8_t(tag >> 8), 4, 0, 1, 0, 0, 0, 0x20, 0x4e, 0, 0}; // 20000
+    tiff.insert(tiff.end(), entry, entry + 12);
+  }
+  tiff.insert(tiff.end(), {0, 0, 0, 0});
+
+  // WebP lossless: 14-bit sizes, 16000x16000.
+  std::vector<uint8_t> webp = {'R', 'I', 'F', 'F', 0, 0, 0, 0,    'W', 'E', 'B', 'P', 'V',
+                               'P', '8', 'L', 0,   0, 0, 0, 0x2f, 0,   0,   0,   0};
+  putLe(webp, 21, (16000 - 1) | ((16000 - 1) << 14), 4);
+
+  const std::pair<const char *, std::vector<uint8_t>> forged[] = {
+      {"20000x20000", png}, {"20000x20000", bmp},  {"20000x20000", jpg},
+      {"20000x20000", pgm}, {"20000x20000", tiff}, {"16000x16000", webp},
+  };
+  for (const auto &[size, bytes] : forged) {
+    const std::string error = decodeError(bytes);
+    EXPECT_NE(error.find(std::string("declares ") + size), std::string::npos) << error;
+  }
+}
+
+TEST_F(ImageIoTest, UnknownFormatsAndCutHeadersAreRefusedNamingTheReason) {
+  const std::string gif = "GIF89a\x10\x00\x10\x00"; // OpenCV 4.6 has no GIF decoder
+  EXPECT_NE(decodeError(std::vector<uint8_t>(gif.begin(), gif.end()))
+                .find("not an image in a format flagmask reads"),
+            std::string::npos);
+  const std::string ras = "\x59\xa6\x6a\x95\x00\x00\x00\x08\x00\x00\x00\x08"; // Sun raster
+  EXPECT_NE(decodeError(std::vector<uint8_t>(ras.begin(), ras.end()))
+                .find("not an image in a format flagmask reads"),
+            std::string::npos);
+  const std::vector<uint8_t> cut_png = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0};
+  EXPECT_NE(decodeError(cut_png).find("PNG header is cut short"), std::string::npos);
+  EXPECT_NE(decodeError({}).find("not an image"), std::string::npos);
+}
+
+TEST_F(ImageIoTest, EmptyFileAndDirectoryAreNamedAsSuch) {
+  { std::ofstream f(path("empty.png")); }
+  expectErrorNaming([&] { flagmask::loadMask(path("empty.png")); }, "the file is empty");
+  fs::create_directories(path("dir.png"));
+  expectErrorNaming([&] { flagmask::loadMask(path("dir.png")); }, "is a directory");
+}
+
+TEST_F(ImageIoTest, MaskInfoTellsAMaskFromAPhoto) {
+  flagmask::MaskInfo info;
+  cv::Mat mask = cv::Mat::zeros(kSize, CV_8U);
+  mask(kObject).setTo(255);
+  ASSERT_TRUE(cv::imwrite(path("mask.png"), mask));
+  flagmask::loadMask(path("mask.png"), true, &info);
+  EXPECT_EQ(info.distinct_values, 2);
+  EXPECT_NEAR(info.coverage, kObject.area() / double(kSize.area()), 1e-9);
+  cv::Mat photo(kSize, CV_8UC3);
+  cv::RNG(3).fill(photo, cv::RNG::UNIFORM, 0, 256);
+  ASSERT_TRUE(cv::imwrite(path("photo.png"), photo));
+  flagmask::loadMask(path("photo.png"), true, &info);
+  EXPECT_GT(info.distinct_values, 200);
 }
 
 // --- loadFrame ----------------------------------------------------------------------------------
