@@ -258,11 +258,19 @@ static void print_summary(const Summary *s, gdouble seconds) {
          seconds);
 }
 
+static void free_options(Options *o) {
+  g_free(o->input);
+  g_free(o->seed_mask);
+  g_free(o->model);
+}
+
 int main(int argc, char **argv) {
   Options o = {.frames = FRAMES_UNSET};
   const int usage = parse_options(&argc, &argv, &o);
-  if (usage != 0)
+  if (usage != 0) {
+    free_options(&o); /* the options parsed before the problem was found */
     return usage;
+  }
   gst_init(NULL, NULL);
 
   /* With the test source and nothing else, the program seeds the ball itself. */
@@ -284,8 +292,6 @@ int main(int argc, char **argv) {
     g_unlink(ball_seed);
     g_free(ball_seed);
   }
-  g_free(o.input);
-  g_free(o.seed_mask);
-  g_free(o.model);
+  free_options(&o);
   return status;
 }

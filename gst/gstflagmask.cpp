@@ -5,8 +5,38 @@
  * Follows one object through a video, given a mask of it on the first frame (seed-mask) and/or an
  * appearance model trained earlier with flagmask-train (model), and writes it into every frame:
  * over a background colour (cutout), as alpha (alpha), as a white-on-black mask (mask), or
- * highlighted in the frame (overlay). The tracker carries its state from buffer to buffer; a flush
- * or a new stream starts it afresh from the seed mask.
+ * highlighted in the frame (overlay).
+ *
+ * ## Temporal state
+ * The tracker carries its state from buffer to buffer. It starts afresh, from the seed mask (or,
+ * without one, from the model alone), on the first frame after a flush (FLUSH_STOP, as a flushing
+ * seek sends) and after a new stream (STREAM_START, as after EOS); that also forgets the model's
+ * online adaptation, so a seek back to the start gives the first run's masks. The state is kept
+ * across a new SEGMENT without a flush, DISCONT buffers, GAP events and jumps in the timestamps (a
+ * live source dropping frames): the tracker follows the object over the jump and finds it again by
+ * its model if it was lost. A new frame size restarts tracking with the model learned so far (the
+ * seed belongs to the first frame of the old size; it applies again only when nothing could be
+ * learned from it, as from a mask covering the whole frame). A new format at the same size keeps
+ * the state. Formats other than those of the pad templates are refused at negotiation.
+ *
+ * ## Changing properties while playing
+ * Every property is read once per frame, so a frame never sees half a change. model and seed-mask
+ * may name other files while playing: the streaming thread loads them before the next frame. A
+ * new model replaces the appearance model and tracking goes on; a new seed mask applies to that
+ * frame as to a first frame. A file that does not load gives a warning naming it and the reason,
+ * and the element goes on with the files it had; so does clearing both. working-size takes effect
+ * at the next start.
+ *
+ * ## Bad files
+ * At start, a missing file is a RESOURCE/NOT_FOUND error and a file that cannot be used a
+ * RESOURCE/OPEN_READ error, both naming the file and the reason: unreadable, a directory, empty,
+ * too large (a model over 64 MB, or over 64 MB once decompressed; an image whose header declares
+ * more than 8192x4096 pixels is refused from the header, before anything is allocated), not an
+ * image in a format flagmask reads (PNG, JPEG, BMP, TIFF, WebP, PNM/PAM/PFM), not a flagmask
+ * model (YAML of another shape or format, another version, histograms of the wrong size or with
+ * invalid counts), or a mask without object pixels. Every non-zero pixel of a seed mask is the
+ * object; a mask covering the whole frame, or one that looks like a photograph (more than 32
+ * distinct values), is used so and gets a warning saying what will happen.
  *
  * ## Example launch line
  * |[
@@ -17,8 +47,8 @@
  * ]| Shows the bear of a DAVIS sequence highlighted, from the mask of its first frame.
  * |[
  * gst-launch-1.0 videotestsrc pattern=ball num-buffers=300 ! video/x-raw,width=320,height=240 ! \
- *     flagmask model=ball.yml mode=alpha ! videoconvert ! pngenc ! multifilesink
- * location=ball-%03d.png
+ *     flagmask model=ball.yml mode=alpha ! videoconvert ! pngenc ! \
+ *     multifilesink location=ball-%03d.png
  * ]| Cuts the ball out with a model trained earlier (flagmask-train) and writes transparent PNGs.
  */
 #include "gstflagmask.h"
@@ -36,6 +66,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include <exception>
+#include <mutex>
 #include <new>
 #include <optional>
 #include <string>
@@ -89,12 +120,17 @@ struct Settings {
   gdouble temporal_weight = DEFAULT_PROP_TEMPORAL_WEIGHT;
   gdouble motion_weight = DEFAULT_PROP_MOTION_WEIGHT;
   bool format_has_alpha = false; // of the negotiated format, for mode changes while playing
+  guint inputs_generation = 0;   // bumped when model or seed-mask names another file
 };
 
-// The tracker and what it starts from. Touched only by the streaming thread and start/stop.
+// The tracker and what it starts from. Used by the streaming thread and start/stop, always under
+// stream_lock.
 struct Stream {
   std::optional<flagmask::Model> model; // loaded from the model property
   cv::Mat seed_mask;                    // CV_8U 0/255 at the mask file's size
+  std::string model_path, seed_path;    // the files model and seed_mask came from
+  guint inputs_generation = 0;          // the Settings::inputs_generation they stand for
+  bool started = false;                 // start() loaded the inputs
   flagmask::Segmenter segmenter;
   flagmask::GuidedUpsampler upsampler; // brings the working-size mask to the frame's size
   cv::Mat guide_small;                 // the upsampler's guide at working size
@@ -109,6 +145,10 @@ struct _GstFlagMask {
   GstVideoFilter parent;
   Settings settings; // placement-new'd in init, destroyed in finalize
   Stream stream;
+  // Held while stream is used: by each frame, the events that restart tracking, set_info, start
+  // and stop. basetransform lets buffers in while start() is still running (the sink pad stops
+  // flushing before it calls start), so the streaming thread and start() can meet here.
+  std::mutex stream_lock;
 };
 
 #define gst_flag_mask_parent_class parent_class
@@ -229,6 +269,11 @@ static bool restart_tracking(GstFlagMask *self) {
   return true;
 }
 
+static bool restart_tracking_locked(GstFlagMask *self) {
+  const std::lock_guard<std::mutex> guard(self->stream_lock);
+  return restart_tracking(self);
+}
+
 /* ---- properties ---------------------------------------------------------------------------- */
 
 static void set_mode(GstFlagMask *self, GstFlagMaskMode mode) {
@@ -248,6 +293,16 @@ static void set_mode(GstFlagMask *self, GstFlagMaskMode mode) {
     gst_base_transform_reconfigure_src(trans);
 }
 
+// A new file name for model or seed-mask; while running, the streaming thread loads it before the
+// next frame (see apply_input_change). Setting the same name again changes nothing.
+static void set_input_path(Settings &s, std::string &path, const gchar *value) {
+  const std::string wanted = value ? value : "";
+  if (wanted == path)
+    return;
+  path = wanted;
+  ++s.inputs_generation;
+}
+
 static void gst_flag_mask_set_property(GObject *object, guint prop_id, const GValue *value,
                                        GParamSpec *pspec) {
   GstFlagMask *self = GST_FLAG_MASK(object);
@@ -259,10 +314,10 @@ static void gst_flag_mask_set_property(GObject *object, guint prop_id, const GVa
   Settings &s = self->settings;
   switch (prop_id) {
   case PROP_MODEL:
-    s.model_path = g_value_get_string(value) ? g_value_get_string(value) : "";
+    set_input_path(s, s.model_path, g_value_get_string(value));
     break;
   case PROP_SEED_MASK:
-    s.seed_path = g_value_get_string(value) ? g_value_get_string(value) : "";
+    set_input_path(s, s.seed_path, g_value_get_string(value));
     break;
   case PROP_BACKGROUND_COLOR:
     s.background_color = g_value_get_uint(value);
@@ -323,41 +378,93 @@ static void gst_flag_mask_get_property(GObject *object, guint prop_id, GValue *v
   GST_OBJECT_UNLOCK(self);
 }
 
-/* ---- start / stop: loading the model and the seed mask ------------------------------------- */
+/* ---- loading the model and the seed mask --------------------------------------------------- */
+
+// At start a file that does not load stops the element; while playing it only gets a warning,
+// since the element can go on with the file it had.
+enum class Severity { Error, Warning };
 
 // Posts a load failure: a missing file is NOT_FOUND, one that exists but cannot be used OPEN_READ.
-static void post_load_error(GstFlagMask *self, const std::string &path, const char *message) {
-  if (!g_file_test(path.c_str(), G_FILE_TEST_EXISTS))
-    GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("%s", message), ("file: %s", path.c_str()));
+static void post_load_failure(GstFlagMask *self, const std::string &path,
+                              const std::string &message, Severity severity) {
+  const bool missing = !g_file_test(path.c_str(), G_FILE_TEST_EXISTS);
+  const char *text = message.c_str();
+  if (severity == Severity::Error && missing)
+    GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("%s", text), ("file: %s", path.c_str()));
+  else if (severity == Severity::Error)
+    GST_ELEMENT_ERROR(self, RESOURCE, OPEN_READ, ("%s", text), ("file: %s", path.c_str()));
+  else if (missing)
+    GST_ELEMENT_WARNING(self, RESOURCE, NOT_FOUND, ("%s", text), ("file: %s", path.c_str()));
   else
-    GST_ELEMENT_ERROR(self, RESOURCE, OPEN_READ, ("%s", message), ("file: %s", path.c_str()));
+    GST_ELEMENT_WARNING(self, RESOURCE, OPEN_READ, ("%s", text), ("file: %s", path.c_str()));
 }
 
-// Loads one input; returns false after posting an error.
+// Runs one load; returns false after posting the failure.
 template <typename Load>
-static bool load_input(GstFlagMask *self, const std::string &path, const char *what, Load load) {
+static bool load_input(GstFlagMask *self, const std::string &path, const char *what,
+                       Severity severity, Load load) {
+  const std::string prefix = std::string("flagmask: could not read ") + what + " '" + path + "': ";
   try {
     load();
     return true;
   } catch (const flagmask::Error &e) {
-    post_load_error(self, path, e.what());
+    post_load_failure(self, path, e.what(), severity);
   } catch (const cv::Exception &e) {
-    const std::string msg =
-        std::string("flagmask: could not read ") + what + " '" + path + "': " + e.err;
-    post_load_error(self, path, msg.c_str());
+    post_load_failure(self, path, prefix + e.err, severity);
   } catch (const std::exception &e) {
-    const std::string msg =
-        std::string("flagmask: could not read ") + what + " '" + path + "': " + e.what();
-    post_load_error(self, path, msg.c_str());
+    post_load_failure(self, path, prefix + e.what(), severity);
   }
   return false;
 }
+
+// A mask holds a few values (0 and 255, or object labels). More than this and the file is likely
+// a photograph or a JPEG-compressed mask, whose every pixel that is not black becomes the object.
+#define MAX_MASK_VALUES 32
+
+// A seed mask that loads but will not do what its author meant: said once, then used as the rule
+// says (every non-zero pixel is the object).
+static void warn_about_seed(GstFlagMask *self, const std::string &path,
+                            const flagmask::MaskInfo &info) {
+  if (info.distinct_values > MAX_MASK_VALUES)
+    GST_ELEMENT_WARNING(self, RESOURCE, SETTINGS,
+                        ("flagmask: seed mask '%s' does not look like a mask: it has %d distinct "
+                         "values, as a photograph or a JPEG-compressed mask has; every pixel that "
+                         "is not black is taken as the object (%.1f%% of the frame)",
+                         path.c_str(), info.distinct_values, 100.0 * info.coverage),
+                        ("a mask is 0 for the background and non-zero for the object; save it in "
+                         "a lossless format such as PNG"));
+  else if (info.coverage >= 1.0)
+    GST_ELEMENT_WARNING(self, RESOURCE, SETTINGS,
+                        ("flagmask: seed mask '%s' marks every pixel as the object: there is no "
+                         "background to tell it from, so whole frames are kept",
+                         path.c_str()),
+                        (nullptr));
+}
+
+static bool load_model(GstFlagMask *self, const std::string &path, Severity severity,
+                       std::optional<flagmask::Model> &model) {
+  return load_input(self, path, "model file", severity,
+                    [&] { model = flagmask::Model::load(path); });
+}
+
+static bool load_seed(GstFlagMask *self, const std::string &path, Severity severity,
+                      cv::Mat &seed) {
+  flagmask::MaskInfo info;
+  if (!load_input(self, path, "seed mask", severity,
+                  [&] { seed = flagmask::loadMask(path, true, &info); }))
+    return false;
+  warn_about_seed(self, path, info);
+  return true;
+}
+
+/* ---- start / stop -------------------------------------------------------------------------- */
 
 static gboolean gst_flag_mask_start(GstBaseTransform *trans) {
   GstFlagMask *self = GST_FLAG_MASK(trans);
   GST_OBJECT_LOCK(self);
   const std::string model_path = self->settings.model_path;
   const std::string seed_path = self->settings.seed_path;
+  const guint inputs_generation = self->settings.inputs_generation;
   const int working_size = static_cast<int>(self->settings.working_size);
   GST_OBJECT_UNLOCK(self);
 
@@ -367,19 +474,23 @@ static gboolean gst_flag_mask_start(GstBaseTransform *trans) {
                        "by flagmask-train"));
     return FALSE;
   }
+  const std::lock_guard<std::mutex> guard(self->stream_lock);
   Stream &stream = self->stream;
+  stream.started = false;
   stream.model.reset();
   stream.seed_mask.release();
-  if (!model_path.empty() && !load_input(self, model_path, "model file",
-                                         [&] { stream.model = flagmask::Model::load(model_path); }))
+  if (!model_path.empty() && !load_model(self, model_path, Severity::Error, stream.model))
     return FALSE;
-  if (!seed_path.empty() && !load_input(self, seed_path, "seed mask",
-                                        [&] { stream.seed_mask = flagmask::loadMask(seed_path); }))
+  if (!seed_path.empty() && !load_seed(self, seed_path, Severity::Error, stream.seed_mask))
     return FALSE;
+  stream.model_path = model_path;
+  stream.seed_path = seed_path;
+  stream.inputs_generation = inputs_generation;
   stream.frame_size = cv::Size();
   stream.working_size = working_size;
   if (!restart_tracking(self))
     return FALSE;
+  stream.started = true;
   GST_INFO_OBJECT(self, "started: model '%s', seed mask '%s'", model_path.c_str(),
                   seed_path.c_str());
   return TRUE;
@@ -387,6 +498,7 @@ static gboolean gst_flag_mask_start(GstBaseTransform *trans) {
 
 static gboolean gst_flag_mask_stop(GstBaseTransform *trans) {
   GstFlagMask *self = GST_FLAG_MASK(trans);
+  const std::lock_guard<std::mutex> guard(self->stream_lock);
   try {
     self->stream = Stream(); // frees the model, the mask and the tracker's images
   } catch (const std::exception &e) {
@@ -431,22 +543,25 @@ static gboolean gst_flag_mask_set_info(GstVideoFilter *filter, GstCaps *, GstVid
   GST_OBJECT_UNLOCK(self);
 
   const cv::Size size(GST_VIDEO_INFO_WIDTH(in_info), GST_VIDEO_INFO_HEIGHT(in_info));
+  const std::lock_guard<std::mutex> guard(self->stream_lock);
   Stream &stream = self->stream;
   // The temporal state lives at one frame size; a new size starts afresh (from the model the
   // seed trained, not from the seed, which belongs to the first frame of the old size).
   if (!stream.frame_size.empty() && size != stream.frame_size) {
     GST_INFO_OBJECT(self, "frame size changed to %dx%d: tracking restarts", size.width,
                     size.height);
-    const bool seed_pending = stream.seed_pending;
     try {
       flagmask::Model learned = stream.segmenter.model();
       stream.segmenter = flagmask::Segmenter();
       stream.segmenter.setModel(learned);
+      // Nothing learned (a seed covering the whole frame leaves no background to learn from):
+      // only the seed can start the tracking again.
+      if (!learned.trained() && !stream.seed_mask.empty())
+        stream.seed_pending = true;
     } catch (const std::exception &e) {
       GST_ELEMENT_ERROR(self, STREAM, FAILED, ("%s", e.what()), (nullptr));
       return FALSE;
     }
-    stream.seed_pending = seed_pending;
   }
   stream.frame_size = size;
   return TRUE;
@@ -458,7 +573,7 @@ static gboolean gst_flag_mask_sink_event(GstBaseTransform *trans, GstEvent *even
   case GST_EVENT_FLUSH_STOP:
   case GST_EVENT_STREAM_START:
     GST_DEBUG_OBJECT(self, "%s: tracking restarts from the seed", GST_EVENT_TYPE_NAME(event));
-    if (!restart_tracking(self)) {
+    if (!restart_tracking_locked(self)) {
       gst_event_unref(event);
       return FALSE;
     }
@@ -475,6 +590,10 @@ struct FrameSettings {
   GstFlagMaskMode mode;
   flagmask::SegmenterParams params;
   flagmask::ModeStyle style;
+  // Set when model or seed-mask changed since the stream's inputs were loaded.
+  bool inputs_changed = false;
+  guint inputs_generation = 0;
+  std::string model_path, seed_path;
 };
 
 static FrameSettings copy_frame_settings(GstFlagMask *self) {
@@ -486,6 +605,12 @@ static FrameSettings copy_frame_settings(GstFlagMask *self) {
   f.params.temporal_weight = s.temporal_weight;
   f.params.motion_weight = s.motion_weight;
   f.style.background_argb = s.background_color;
+  f.inputs_changed = s.inputs_generation != self->stream.inputs_generation;
+  if (f.inputs_changed) {
+    f.inputs_generation = s.inputs_generation;
+    f.model_path = s.model_path;
+    f.seed_path = s.seed_path;
+  }
   GST_OBJECT_UNLOCK(self);
   return f;
 }
@@ -535,9 +660,56 @@ static cv::Mat segment(Stream &stream, GstVideoFrame *frame, const FrameSettings
   return full_mask(stream, frame, image, stream.segmenter.process(image).mask);
 }
 
+// model or seed-mask named other files while playing: loads them here, between two frames, and
+// takes what loaded. A new model replaces the appearance model and tracking goes on; a new seed
+// mask applies to this frame as to a first frame. A file that does not load gets a warning and
+// the element goes on with what it had. Returns false after posting an error.
+static bool apply_input_change(GstFlagMask *self, const FrameSettings &wanted) {
+  Stream &stream = self->stream;
+  stream.inputs_generation = wanted.inputs_generation; // warned about once, whatever the outcome
+  const bool model_changed = wanted.model_path != stream.model_path;
+  const bool seed_changed = wanted.seed_path != stream.seed_path;
+  std::optional<flagmask::Model> model;
+  cv::Mat seed;
+  const bool take_model =
+      model_changed &&
+      (wanted.model_path.empty() || load_model(self, wanted.model_path, Severity::Warning, model));
+  const bool take_seed =
+      seed_changed &&
+      (wanted.seed_path.empty() || load_seed(self, wanted.seed_path, Severity::Warning, seed));
+  const bool has_model = take_model ? model.has_value() : stream.model.has_value();
+  const bool has_seed = take_seed ? !seed.empty() : !stream.seed_mask.empty();
+  if (!has_model && !has_seed) {
+    GST_ELEMENT_WARNING(self, RESOURCE, SETTINGS,
+                        ("flagmask needs a seed-mask or a model: going on with model '%s' and "
+                         "seed mask '%s'",
+                         stream.model_path.c_str(), stream.seed_path.c_str()),
+                        (nullptr));
+    return true;
+  }
+  if (take_model) {
+    GST_INFO_OBJECT(self, "model now '%s'", wanted.model_path.c_str());
+    stream.model = std::move(model);
+    stream.model_path = wanted.model_path;
+    if (stream.model)
+      stream.segmenter.setModel(*stream.model);
+  }
+  if (take_seed) {
+    GST_INFO_OBJECT(self, "seed mask now '%s'", wanted.seed_path.c_str());
+    stream.seed_mask = seed;
+    stream.seed_path = wanted.seed_path;
+    if (!stream.seed_mask.empty())
+      return restart_tracking(self);
+  }
+  return true;
+}
+
 static GstFlowReturn gst_flag_mask_transform_frame_ip(GstVideoFilter *filter,
                                                       GstVideoFrame *frame) {
   GstFlagMask *self = GST_FLAG_MASK(filter);
+  const std::lock_guard<std::mutex> guard(self->stream_lock);
+  if (!self->stream.started) // a buffer that came in while a start was failing
+    return GST_FLOW_FLUSHING;
   const FrameSettings settings = copy_frame_settings(self);
   const GstVideoFormat format = GST_VIDEO_FRAME_FORMAT(frame);
   if (settings.mode == GST_FLAG_MASK_MODE_ALPHA && !GST_VIDEO_INFO_HAS_ALPHA(&frame->info)) {
@@ -549,6 +721,8 @@ static GstFlowReturn gst_flag_mask_transform_frame_ip(GstVideoFilter *filter,
     return GST_FLOW_ERROR;
   }
   try {
+    if (settings.inputs_changed && !apply_input_change(self, settings))
+      return GST_FLOW_ERROR;
     const cv::Mat mask = segment(self->stream, frame, settings);
     apply_mode(frame, mask, core_mode(settings.mode), settings.style);
   } catch (const cv::Exception &e) {
@@ -568,6 +742,7 @@ static void gst_flag_mask_finalize(GObject *object) {
   GstFlagMask *self = GST_FLAG_MASK(object);
   self->settings.~Settings();
   self->stream.~Stream();
+  self->stream_lock.~mutex();
   G_OBJECT_CLASS(parent_class)->finalize(object);
 }
 
@@ -580,14 +755,16 @@ static void install_properties(GObjectClass *gobject_class) {
       gobject_class, PROP_MODEL,
       g_param_spec_string("model", "Model",
                           "Path of an appearance model file written by flagmask-train (YAML, "
-                          "optionally .gz); without seed-mask the object is found by it alone",
-                          DEFAULT_PROP_MODEL, ready));
+                          "optionally .gz); without seed-mask the object is found by it alone. "
+                          "A new file set while playing replaces the model from the next frame",
+                          DEFAULT_PROP_MODEL, playing));
   g_object_class_install_property(
       gobject_class, PROP_SEED_MASK,
       g_param_spec_string("seed-mask", "Seed mask",
                           "Path of a mask image of the first frame (any size, scaled to the "
-                          "frame; non-zero pixels are the object)",
-                          DEFAULT_PROP_SEED_MASK, ready));
+                          "frame; non-zero pixels are the object). A new file set while playing "
+                          "applies to the next frame as to a first frame",
+                          DEFAULT_PROP_SEED_MASK, playing));
   g_object_class_install_property(gobject_class, PROP_MODE,
                                   g_param_spec_enum("mode", "Mode", "What to write into the frame",
                                                     GST_TYPE_FLAG_MASK_MODE, DEFAULT_PROP_MODE,
@@ -607,7 +784,8 @@ static void install_properties(GObjectClass *gobject_class) {
       gobject_class, PROP_WORKING_SIZE,
       g_param_spec_uint("working-size", "Working size",
                         "Longer side in pixels of the resolution the analysis runs at (frames "
-                        "are scaled down to it, never up; the mask is scaled back)",
+                        "are scaled down to it, never up; the mask is brought back to the frame's "
+                        "size along the frame's own edges)",
                         MIN_WORKING_SIZE, MAX_WORKING_SIZE, DEFAULT_PROP_WORKING_SIZE, ready));
   g_object_class_install_property(
       gobject_class, PROP_TEMPORAL_WEIGHT,
@@ -658,4 +836,5 @@ static void gst_flag_mask_class_init(GstFlagMaskClass *klass) {
 static void gst_flag_mask_init(GstFlagMask *self) {
   new (&self->settings) Settings();
   new (&self->stream) Stream();
+  new (&self->stream_lock) std::mutex();
 }
