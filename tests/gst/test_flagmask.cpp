@@ -6,6 +6,7 @@
 #include "image_io.h"
 #include "model.h"
 #include "segmenter.h"
+#include "support.h"
 #include "synthetic.h"
 
 #include <gst/check/gstcheck.h>
@@ -21,32 +22,16 @@
 
 static const cv::Size kSize(160, 120);
 static const int kSeedX = 20; // the square's left edge in the seed frame
-static const cv::Scalar kObjectBgr(40, 140, 240);
 
 static gchar *tmp_dir;
 static std::string seed_path, empty_mask_path, garbage_model_path, model_path, flag_seed_path;
 
 /* ---- generated data ------------------------------------------------------------------------ */
 
-static cv::Rect object_rect(cv::Size size, int x) {
-  const int side = size.width / 4;
-  return cv::Rect(x, size.height / 3, side, side);
-}
-
-// Same background every frame (a static camera); the square moves with x.
-static cv::Mat scene(cv::Size size, int x) {
-  cv::Mat bgr(size, CV_8UC3);
-  cv::RNG rng(4242);
-  rng.fill(bgr, cv::RNG::NORMAL, cv::Scalar(60, 40, 30), cv::Scalar::all(8));
-  bgr(object_rect(size, x)).setTo(kObjectBgr);
-  return bgr;
-}
-
-static cv::Mat scene_mask(cv::Size size, int x) {
-  cv::Mat mask = cv::Mat::zeros(size, CV_8U);
-  mask(object_rect(size, x)).setTo(255);
-  return mask;
-}
+// The moving square over a static background, and its mask: shared with the other element tests.
+using fmtest::object_rect;
+using fmtest::scene;
+using fmtest::scene_mask;
 
 static std::string tmp_file(const char *name) {
   gchar *p = g_build_filename(tmp_dir, name, nullptr);
@@ -201,13 +186,7 @@ static cv::Mat read_mask(GstBuffer *buf, const GstVideoInfo *info) {
 
 /* ---- harness helpers ----------------------------------------------------------------------- */
 
-static GstVideoInfo video_info(const char *format, cv::Size size) {
-  GstVideoInfo info;
-  gst_video_info_set_format(&info, gst_video_format_from_string(format), size.width, size.height);
-  GST_VIDEO_INFO_FPS_N(&info) = 30;
-  GST_VIDEO_INFO_FPS_D(&info) = 1;
-  return info;
-}
+using fmtest::video_info;
 
 // The element with its properties set before it starts, in a harness that is PLAYING.
 static GstHarness *harness_new(const char *props, const GstVideoInfo *info) {
