@@ -222,14 +222,17 @@ static flagmask::YuvMatrix yuv_matrix(const GstVideoInfo *info) {
   return matrix;
 }
 
-static cv::Mat working_image(GstVideoFrame *frame, cv::Size working) {
+// The frame at working size as BGR. For YUV formats luma receives the luma plane at working size,
+// made on the way.
+static cv::Mat working_image(GstVideoFrame *frame, cv::Size working, cv::Mat *luma) {
   const GstVideoFormat format = GST_VIDEO_FRAME_FORMAT(frame);
   if (format == GST_VIDEO_FORMAT_I420)
     return flagmask::workingFromYuv(plane_mat(frame, 0, 1), plane_mat(frame, 1, 1),
-                                    plane_mat(frame, 2, 1), yuv_matrix(&frame->info), working);
+                                    plane_mat(frame, 2, 1), yuv_matrix(&frame->info), working,
+                                    luma);
   if (format == GST_VIDEO_FORMAT_NV12)
     return flagmask::workingFromNv12(plane_mat(frame, 0, 1), plane_mat(frame, 1, 2),
-                                     yuv_matrix(&frame->info), working);
+                                     yuv_matrix(&frame->info), working, luma);
   const flagmask::PackedLayout layout = packed_layout(frame);
   return flagmask::workingFromPacked(plane_mat(frame, 0, layout.channels), layout, working);
 }
@@ -615,39 +618,39 @@ static FrameSettings copy_frame_settings(GstFlagMask *self) {
   return f;
 }
 
-// The object's mask at the frame's size. The frame is reduced to the working size here, and the
-// mask brought back with upscaleMask, exactly as Segmenter does inside for a full-size frame, so
-// the element gives the masks flagmask-eval gives.
 // The working-size mask brought to the frame's size, its boundary following the frame's own edges.
 // The guide is a plane the frame already has, so nothing is converted at full size: luma for YUV,
 // green for packed RGB (as the core does for BGR, so both give the same masks on BGR input).
 static cv::Mat full_mask(Stream &stream, GstVideoFrame *frame, const cv::Mat &working_bgr,
                          const cv::Mat &mask) {
   const GstVideoFormat format = GST_VIDEO_FRAME_FORMAT(frame);
+  const bool yuv = format == GST_VIDEO_FORMAT_I420 || format == GST_VIDEO_FORMAT_NV12;
   cv::Mat guide_full;
   int channel = 0;
-  if (format == GST_VIDEO_FORMAT_I420 || format == GST_VIDEO_FORMAT_NV12) {
-    guide_full = plane_mat(frame, 0, 1);
-    cv::resize(guide_full, stream.guide_small, mask.size(), 0, 0, cv::INTER_AREA);
+  if (yuv) {
+    guide_full = plane_mat(frame, 0, 1); // stream.guide_small is its reduction (working_image)
   } else {
     const flagmask::PackedLayout layout = packed_layout(frame);
     guide_full = plane_mat(frame, 0, layout.channels);
     channel = layout.g;
-    cv::extractChannel(working_bgr, stream.guide_small, 1);
   }
   if (guide_full.size() == mask.size())
     return mask;
+  if (!yuv)
+    cv::extractChannel(working_bgr, stream.guide_small, 1);
   cv::Mat out;
   stream.upsampler.upsample(mask, stream.guide_small, guide_full, channel, out);
   return out;
 }
 
+// The object's mask at the frame's size. The frame is reduced to the working size here, as
+// Segmenter does inside for a full-size frame, so the element gives the masks flagmask-eval gives.
 static cv::Mat segment(Stream &stream, GstVideoFrame *frame, const FrameSettings &settings) {
   const cv::Size size(GST_VIDEO_FRAME_WIDTH(frame), GST_VIDEO_FRAME_HEIGHT(frame));
   flagmask::SegmenterParams params = settings.params;
   params.working_size = stream.working_size;
   const cv::Size working = flagmask::workingSize(size, params.working_size);
-  const cv::Mat image = working_image(frame, working);
+  const cv::Mat image = working_image(frame, working, &stream.guide_small);
   stream.segmenter.setParams(params);
   if (stream.seed_pending) {
     stream.seed_pending = false;

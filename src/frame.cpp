@@ -322,25 +322,30 @@ cv::Mat workingFromPacked(const cv::Mat &plane, const PackedLayout &layout, cv::
 }
 
 cv::Mat workingFromYuv(const cv::Mat &y, const cv::Mat &u, const cv::Mat &v,
-                       const YuvMatrix &matrix, cv::Size working) {
+                       const YuvMatrix &matrix, cv::Size working, cv::Mat *luma) {
   if (y.type() != CV_8UC1)
     throw Error("flagmask: the luma plane must be 8-bit single-channel");
   checkChroma(u, y.size(), 1);
   checkChroma(v, y.size(), 1);
+  const cv::Mat y_small = reduceToWorking(y, working);
+  if (luma)
+    *luma = y_small;
   cv::Mat yuv;
-  cv::merge(std::vector<cv::Mat>{reduceToWorking(y, working), reduceToWorking(u, working),
-                                 reduceToWorking(v, working)},
+  cv::merge(std::vector<cv::Mat>{y_small, reduceToWorking(u, working), reduceToWorking(v, working)},
             yuv);
   return bgrFromYuv(yuv, matrix);
 }
 
 cv::Mat workingFromNv12(const cv::Mat &y, const cv::Mat &uv, const YuvMatrix &matrix,
-                        cv::Size working) {
+                        cv::Size working, cv::Mat *luma) {
   if (y.type() != CV_8UC1)
     throw Error("flagmask: the luma plane must be 8-bit single-channel");
   checkChroma(uv, y.size(), 2);
+  const cv::Mat y_small = reduceToWorking(y, working);
+  if (luma)
+    *luma = y_small;
   cv::Mat yuv;
-  cv::merge(std::vector<cv::Mat>{reduceToWorking(y, working), reduceToWorking(uv, working)}, yuv);
+  cv::merge(std::vector<cv::Mat>{y_small, reduceToWorking(uv, working)}, yuv);
   return bgrFromYuv(yuv, matrix);
 }
 

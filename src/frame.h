@@ -74,16 +74,18 @@ struct ModeStyle {
 // plane: CV_8UC3 or CV_8UC4 matching layout.channels. Returns CV_8UC3 BGR of size working.
 cv::Mat workingFromPacked(const cv::Mat &plane, const PackedLayout &layout, cv::Size working);
 
-// I420: y CV_8UC1 at frame size, u and v CV_8UC1 at chroma size ((w+1)/2 x (h+1)/2).
+// I420: y CV_8UC1 at frame size, u and v CV_8UC1 at chroma size ((w+1)/2 x (h+1)/2). When
+// luma is given it receives the luma plane at working size, the reduction the image was made
+// from (the element guides the mask's upsampling with it).
 cv::Mat workingFromYuv(const cv::Mat &y, const cv::Mat &u, const cv::Mat &v,
-                       const YuvMatrix &matrix, cv::Size working);
+                       const YuvMatrix &matrix, cv::Size working, cv::Mat *luma = nullptr);
 
-// NV12: y CV_8UC1 at frame size, uv CV_8UC2 (U, V interleaved) at chroma size.
+// NV12: y CV_8UC1 at frame size, uv CV_8UC2 (U, V interleaved) at chroma size. luma as above.
 cv::Mat workingFromNv12(const cv::Mat &y, const cv::Mat &uv, const YuvMatrix &matrix,
-                        cv::Size working);
+                        cv::Size working, cv::Mat *luma = nullptr);
 
 // ---- Writing the mode into the frame, in place --------------------------------------------------
-// mask: CV_8UC1 at the frame's size, 255 = object, 0 = background (as flagmask::upscaleMask gives).
+// mask: CV_8UC1 at the frame's size, 255 = object, 0 = background (as the element brings it back).
 // All throw flagmask::Error for a mode the layout cannot show (alpha without an alpha channel) or
 // planes that do not match the mask.
 

@@ -79,8 +79,8 @@ cv::Size workingSize(cv::Size frame, int max_side);
 cv::Mat reduceToWorking(const cv::Mat &image, cv::Size working);
 
 // Brings a working-resolution mask (CV_8U, 255 = object) to size with smooth edges: bilinear
-// interpolation, then a cut at half. Segmenter::process uses it for its own output, so a caller
-// that segments a working-size image and scales the mask itself gets the same pixels.
+// interpolation, then a cut at half. Segmenter::seed brings the seed mask to working size with it;
+// process() brings its own output to the frame's size along the frame's edges (GuidedUpsampler).
 cv::Mat upscaleMask(const cv::Mat &mask, cv::Size size);
 
 } // namespace flagmask
