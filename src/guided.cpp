@@ -14,6 +14,15 @@ void boxMean(const cv::Mat &m, cv::Mat &out, int radius) {
                 cv::BORDER_REFLECT | cv::BORDER_ISOLATED);
 }
 
+// Runs row(y) for every y in [0, rows), rows split over the cores. Each row writes only its own
+// output row, so the split needs no locking, and the result does not depend on it.
+template <typename RowFn> void forRows(int rows, const RowFn &row) {
+  cv::parallel_for_(cv::Range(0, rows), [&](const cv::Range &range) {
+    for (int y = range.start; y < range.end; ++y)
+      row(y);
+  });
+}
+
 } // namespace
 
 // A view of size and type at the top-left of backing, which grows to the largest size asked
@@ -24,9 +33,8 @@ cv::Mat GuidedFilter::Workspace::view(cv::Size size, int type) {
   return backing(cv::Rect(cv::Point(0, 0), size));
 }
 
-GuidedFilter::GuidedFilter(int radius, double eps, int subsample)
-    : radius_(std::max(1, radius)), subsample_(std::max(1, subsample)),
-      eps_(static_cast<float>(eps / (255.0 * 255.0))) {}
+GuidedFilter::GuidedFilter(int radius, double eps)
+    : radius_(std::max(1, radius)), eps_(static_cast<float>(eps / (255.0 * 255.0))) {}
 
 // Per pixel, the coefficients a (3 channels) and b of the linear model p ~ a . I + b fitted over
 // the window: a = (cov(I) + eps)^-1 cov(I, p), b = mean(p) - a . mean(I).
@@ -54,19 +62,23 @@ void GuidedFilter::fitCoefficients(const cv::Mat &guide, const cv::Mat &p, int r
       {&c1, &p},
       {&c2, &p},
   }};
+  // The 13 filters are independent: spread over the cores, each with its own product image.
   std::array<cv::Mat, 13> means;
-  cv::Mat product = product_.view(size, CV_32F);
-  for (size_t k = 0; k < factors.size(); ++k) {
+  for (size_t k = 0; k < factors.size(); ++k)
     means[k] = means_[k].view(size, CV_32F);
-    if (factors[k].second) {
-      cv::multiply(*factors[k].first, *factors[k].second, product);
-      boxMean(product, means[k], radius);
-    } else {
-      boxMean(*factors[k].first, means[k], radius);
+  cv::parallel_for_(cv::Range(0, static_cast<int>(factors.size())), [&](const cv::Range &range) {
+    for (int k = range.start; k < range.end; ++k) {
+      if (factors[k].second) {
+        cv::Mat product = products_[k].view(size, CV_32F);
+        cv::multiply(*factors[k].first, *factors[k].second, product);
+        boxMean(product, means[k], radius);
+      } else {
+        boxMean(*factors[k].first, means[k], radius);
+      }
     }
-  }
+  });
   const float eps = eps_;
-  for (int y = 0; y < p.rows; ++y) {
+  forRows(p.rows, [&](int y) {
     const float *m[13];
     for (size_t k = 0; k < means.size(); ++k)
       m[k] = means[k].ptr<float>(y);
@@ -91,7 +103,7 @@ void GuidedFilter::fitCoefficients(const cv::Mat &guide, const cv::Mat &p, int r
       ay[x] = cv::Vec3f(a0, a1, a2);
       by[x] = mp - a0 * mb - a1 * mg - a2 * mr;
     }
-  }
+  });
 }
 
 void GuidedFilter::filter(const cv::Mat &guide_bgr, const cv::Mat &p, cv::Mat &out) {
@@ -100,48 +112,24 @@ void GuidedFilter::filter(const cv::Mat &guide_bgr, const cv::Mat &p, cv::Mat &o
   // In units of 1/255 the products stay small enough for float sums over the window.
   cv::Mat guide = guide_.view(size, CV_32FC3);
   guide_bgr.convertTo(guide, CV_32FC3, 1.0 / 255);
-  const cv::Size small(std::max(1, size.width / subsample_), std::max(1, size.height / subsample_));
-  const int r = std::max(1, radius_ / subsample_);
-  cv::Mat a = a_.view(small, CV_32FC3), b = b_.view(small, CV_32F);
-  if (small == size) {
-    fitCoefficients(guide, p, r, a, b);
-  } else {
-    cv::Mat guide_small = guide_small_.view(small, CV_32FC3),
-            p_small = p_small_.view(small, CV_32F);
-    cv::resize(guide, guide_small, small, 0, 0, cv::INTER_AREA);
-    cv::resize(p, p_small, small, 0, 0, cv::INTER_AREA);
-    fitCoefficients(guide_small, p_small, r, a, b);
-  }
+  cv::Mat a = a_.view(size, CV_32FC3), b = b_.view(size, CV_32F);
+  fitCoefficients(guide, p, radius_, a, b);
   // Every pixel's output averages the models of the windows that hold it.
-  cv::Mat mean_a = mean_a_.view(small, CV_32FC3), mean_b = mean_b_.view(small, CV_32F);
-  boxMean(a, mean_a, r);
-  boxMean(b, mean_b, r);
-  if (small != size) {
-    a = a_full_.view(size, CV_32FC3);
-    b = b_full_.view(size, CV_32F);
-    cv::resize(mean_a, a, size, 0, 0, cv::INTER_LINEAR);
-    cv::resize(mean_b, b, size, 0, 0, cv::INTER_LINEAR);
-    mean_a = a;
-    mean_b = b;
-  }
+  cv::Mat mean_a = mean_a_.view(size, CV_32FC3), mean_b = mean_b_.view(size, CV_32F);
+  boxMean(a, mean_a, radius_);
+  boxMean(b, mean_b, radius_);
   out.create(size, CV_32F);
-  for (int y = 0; y < size.height; ++y) {
+  forRows(size.height, [&](int y) {
     const cv::Vec3f *i = guide.ptr<cv::Vec3f>(y), *ay = mean_a.ptr<cv::Vec3f>(y);
     const float *by = mean_b.ptr<float>(y);
     float *o = out.ptr<float>(y);
     for (int x = 0; x < size.width; ++x)
       o[x] = ay[x].dot(i[x]) + by[x];
-  }
+  });
 }
-
-} // namespace flagmask
-
-namespace flagmask {
 
 GuidedUpsampler::GuidedUpsampler(int radius, double eps)
     : radius_(std::max(1, radius)), eps_(static_cast<float>(eps / (255.0 * 255.0))) {}
-
-namespace {} // namespace
 
 std::vector<GuidedUpsampler::Tap> GuidedUpsampler::taps(int full, int small) {
   std::vector<Tap> t(full);
@@ -165,16 +153,11 @@ int firstOf(int k, int full, int small) {
 
 } // namespace
 
-void GuidedUpsampler::upsample(const cv::Mat &mask, const cv::Mat &guide_small,
-                               const cv::Mat &guide_full, int channel, cv::Mat &out) {
-  CV_Assert(mask.type() == CV_8U && guide_small.type() == CV_8U &&
-            guide_small.size() == mask.size() && guide_full.depth() == CV_8U && channel >= 0 &&
-            channel < guide_full.channels());
-  const cv::Size full = guide_full.size();
-  cv::resize(mask, out, full, 0, 0, cv::INTER_NEAREST);
-  if (full == mask.size())
-    return;
-  // The grey guided filter's coefficients at working resolution, guide and mask in [0, 1].
+// The grey guided filter's coefficients a, b (guide and mask in [0, 1]), averaged over the
+// windows, for the pixels of region. The region carries a margin of two radii and one pixel
+// around every pixel that is read later, so its own border never reaches them: the result there is
+// what the whole image would give.
+void GuidedUpsampler::fitCoefficients(const cv::Mat &mask, const cv::Mat &guide_small) {
   mask.convertTo(p_, CV_32F, 1.0 / 255);
   guide_small.convertTo(i_, CV_32F, 1.0 / 255);
   boxMean(i_, mean_i_, radius_);
@@ -196,6 +179,17 @@ void GuidedUpsampler::upsample(const cv::Mat &mask, const cv::Mat &guide_small,
   }
   boxMean(a_, mean_a_, radius_);
   boxMean(b_, mean_b_, radius_);
+}
+
+void GuidedUpsampler::upsample(const cv::Mat &mask, const cv::Mat &guide_small,
+                               const cv::Mat &guide_full, int channel, cv::Mat &out) {
+  CV_Assert(mask.type() == CV_8U && guide_small.type() == CV_8U &&
+            guide_small.size() == mask.size() && guide_full.depth() == CV_8U && channel >= 0 &&
+            channel < guide_full.channels());
+  const cv::Size full = guide_full.size();
+  cv::resize(mask, out, full, 0, 0, cv::INTER_NEAREST);
+  if (full == mask.size())
+    return;
   // Where the mask is the same over every window that reaches a pixel, the filter returns that
   // value: only pixels with both object and background within two radii (and one more for the
   // bilinear step) need the full-resolution guide.
@@ -203,47 +197,67 @@ void GuidedUpsampler::upsample(const cv::Mat &mask, const cv::Mat &guide_small,
       cv::getStructuringElement(cv::MORPH_RECT, cv::Size(4 * radius_ + 3, 4 * radius_ + 3));
   cv::dilate(mask, grown_, kernel);
   cv::erode(mask, shrunk_, kernel);
+  // The coefficients are needed only around that band, which lies inside the grown mask.
+  const int margin = 2 * radius_ + 2;
+  const cv::Rect band = cv::boundingRect(grown_);
+  if (band.empty())
+    return;
+  const cv::Rect region = (band + cv::Size(2 * margin, 2 * margin) - cv::Point(margin, margin)) &
+                          cv::Rect(0, 0, mask.cols, mask.rows);
+  fitCoefficients(mask(region), guide_small(region));
   if (col_taps_.size() != static_cast<size_t>(full.width) ||
       row_taps_.size() != static_cast<size_t>(full.height) || taps_for_ != mask.size()) {
     col_taps_ = taps(full.width, mask.cols);
     row_taps_ = taps(full.height, mask.rows);
     taps_for_ = mask.size();
   }
+  // Working rows in parallel: each writes only the full-resolution rows it covers.
+  forRows(band.height, [&](int row) {
+    const int yw = band.y + row;
+    refineRow(yw, firstOf(yw, full.height, mask.rows), firstOf(yw + 1, full.height, mask.rows),
+              region.tl(), guide_full, channel, out);
+  });
+}
+
+// Runs of working pixels near the boundary on working row yw, each computed over its
+// full-resolution span (rows y_begin..y_end): the coefficients interpolated bilinearly and
+// applied to the full-resolution guide, then cut at half.
+void GuidedUpsampler::refineRow(int yw, int y_begin, int y_end, cv::Point origin,
+                                const cv::Mat &guide_full, int channel, cv::Mat &out) const {
+  const int cols = grown_.cols;
+  const cv::Size full = guide_full.size();
   const int channels = guide_full.channels();
-  for (int yw = 0; yw < mask.rows; ++yw) {
-    const uchar *g = grown_.ptr<uchar>(yw), *s = shrunk_.ptr<uchar>(yw);
-    const int y_begin = firstOf(yw, full.height, mask.rows);
-    const int y_end = firstOf(yw + 1, full.height, mask.rows);
-    // Runs of working pixels near the boundary, each computed over its full-resolution span.
-    for (int xw = 0; xw < mask.cols;) {
-      if (g[xw] == s[xw]) {
-        ++xw;
-        continue;
-      }
-      int run_end = xw + 1;
-      while (run_end < mask.cols && g[run_end] != s[run_end])
-        ++run_end;
-      const int x_begin = firstOf(xw, full.width, mask.cols);
-      const int x_end = firstOf(run_end, full.width, mask.cols);
-      for (int y = y_begin; y < y_end; ++y) {
-        const Tap &ty = row_taps_[y];
-        const float *a0 = mean_a_.ptr<float>(ty.lo), *a1 = mean_a_.ptr<float>(ty.hi);
-        const float *b0 = mean_b_.ptr<float>(ty.lo), *b1 = mean_b_.ptr<float>(ty.hi);
-        const uchar *guide = guide_full.ptr<uchar>(y) + channel;
-        uchar *o = out.ptr<uchar>(y);
-        for (int x = x_begin; x < x_end; ++x) {
-          const Tap &tx = col_taps_[x];
-          const float a_top = a0[tx.lo] + (a0[tx.hi] - a0[tx.lo]) * tx.w;
-          const float a_bottom = a1[tx.lo] + (a1[tx.hi] - a1[tx.lo]) * tx.w;
-          const float b_top = b0[tx.lo] + (b0[tx.hi] - b0[tx.lo]) * tx.w;
-          const float b_bottom = b1[tx.lo] + (b1[tx.hi] - b1[tx.lo]) * tx.w;
-          const float a = a_top + (a_bottom - a_top) * ty.w;
-          const float b = b_top + (b_bottom - b_top) * ty.w;
-          o[x] = a * (guide[x * channels] * (1.0f / 255)) + b > 0.5f ? 255 : 0;
-        }
-      }
-      xw = run_end;
+  const uchar *g = grown_.ptr<uchar>(yw), *s = shrunk_.ptr<uchar>(yw);
+  for (int xw = 0; xw < cols;) {
+    if (g[xw] == s[xw]) {
+      ++xw;
+      continue;
     }
+    int run_end = xw + 1;
+    while (run_end < cols && g[run_end] != s[run_end])
+      ++run_end;
+    const int x_begin = firstOf(xw, full.width, cols);
+    const int x_end = firstOf(run_end, full.width, cols);
+    for (int y = y_begin; y < y_end; ++y) {
+      const Tap &ty = row_taps_[y];
+      const float *a0 = mean_a_.ptr<float>(ty.lo - origin.y) - origin.x;
+      const float *a1 = mean_a_.ptr<float>(ty.hi - origin.y) - origin.x;
+      const float *b0 = mean_b_.ptr<float>(ty.lo - origin.y) - origin.x;
+      const float *b1 = mean_b_.ptr<float>(ty.hi - origin.y) - origin.x;
+      const uchar *guide = guide_full.ptr<uchar>(y) + channel;
+      uchar *o = out.ptr<uchar>(y);
+      for (int x = x_begin; x < x_end; ++x) {
+        const Tap &tx = col_taps_[x];
+        const float a_top = a0[tx.lo] + (a0[tx.hi] - a0[tx.lo]) * tx.w;
+        const float a_bottom = a1[tx.lo] + (a1[tx.hi] - a1[tx.lo]) * tx.w;
+        const float b_top = b0[tx.lo] + (b0[tx.hi] - b0[tx.lo]) * tx.w;
+        const float b_bottom = b1[tx.lo] + (b1[tx.hi] - b1[tx.lo]) * tx.w;
+        const float a = a_top + (a_bottom - a_top) * ty.w;
+        const float b = b_top + (b_bottom - b_top) * ty.w;
+        o[x] = a * (guide[x * channels] * (1.0f / 255)) + b > 0.5f ? 255 : 0;
+      }
+    }
+    xw = run_end;
   }
 }
 

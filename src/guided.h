@@ -1,4 +1,4 @@
-// flagmask: the colour guided filter (He, Sun and Tang), optionally in its fast subsampled form.
+// flagmask: the colour guided filter (He, Sun and Tang), and a guided upsampling of a mask.
 #pragma once
 
 #include <opencv2/core.hpp>
@@ -15,10 +15,8 @@ namespace flagmask {
 // (fresh pages from the kernel, each faulted in).
 class GuidedFilter {
 public:
-  // radius: of the window; eps: regularisation in the guide's units squared (8-bit levels);
-  // subsample: the local linear models are fitted on images reduced by this factor and applied to
-  // the full-resolution guide (He and Sun's fast guided filter; 1 = the exact filter).
-  GuidedFilter(int radius, double eps, int subsample = 1);
+  // radius: of the window; eps: regularisation in the guide's units squared (8-bit levels).
+  GuidedFilter(int radius, double eps);
 
   void filter(const cv::Mat &guide_bgr, const cv::Mat &p, cv::Mat &out);
 
@@ -29,12 +27,11 @@ private:
   };
   void fitCoefficients(const cv::Mat &guide, const cv::Mat &p, int radius, cv::Mat &a, cv::Mat &b);
 
-  int radius_, subsample_;
+  int radius_;
   float eps_; // in units of (1/255)^2: the guide is scaled to [0, 1]
   // Working images, kept from call to call.
-  Workspace guide_, guide_small_, p_small_, channels_[3], product_, a_, b_, mean_a_, mean_b_,
-      a_full_, b_full_;
-  std::array<Workspace, 13> means_;
+  Workspace guide_, channels_[3], a_, b_, mean_a_, mean_b_;
+  std::array<Workspace, 13> means_, products_;
 };
 
 } // namespace flagmask
@@ -60,8 +57,13 @@ public:
                 int channel, cv::Mat &out);
 
 private:
+  void fitCoefficients(const cv::Mat &mask, const cv::Mat &guide_small);
+  void refineRow(int yw, int y_begin, int y_end, cv::Point origin, const cv::Mat &guide_full,
+                 int channel, cv::Mat &out) const;
+
   int radius_;
   float eps_;
+  // Working images of the region around the boundary, kept from call to call.
   cv::Mat p_, i_, mean_i_, mean_p_, mean_ii_, mean_ip_, a_, b_, mean_a_, mean_b_, product_;
   cv::Mat grown_, shrunk_;
   // Where full-resolution pixel i of a line falls between working-resolution pixels: the two
