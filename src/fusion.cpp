@@ -1,6 +1,7 @@
 #include "fusion.h"
 
 #include "error.h"
+#include "parallel.h"
 
 #include <opencv2/imgproc.hpp>
 
@@ -187,7 +188,7 @@ cv::Mat Fusion::naiveBayesProbability(const FusionCues &cues) const {
   const float certainty = static_cast<float>(kCarriedCertainty);
   const bool has_motion = !cues.motion.empty();
   cv::Mat fused(cues.carried.size(), CV_32F);
-  for (int y = 0; y < fused.rows; ++y) {
+  forRows(fused.rows, [&](int y) {
     const float *carried = cues.carried.ptr<float>(y), *distance = cues.distance.ptr<float>(y);
     const float *appearance = cues.appearance.ptr<float>(y);
     const float *motion = has_motion ? cues.motion.ptr<float>(y) : nullptr;
@@ -204,7 +205,7 @@ cv::Mat Fusion::naiveBayesProbability(const FusionCues &cues) const {
       }
       out[x] = object / (object + background);
     }
-  }
+  });
   return fused;
 }
 

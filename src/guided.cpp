@@ -1,5 +1,7 @@
 #include "guided.h"
 
+#include "parallel.h"
+
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
@@ -12,15 +14,6 @@ namespace {
 void boxMean(const cv::Mat &m, cv::Mat &out, int radius) {
   cv::boxFilter(m, out, CV_32F, cv::Size(2 * radius + 1, 2 * radius + 1), cv::Point(-1, -1), true,
                 cv::BORDER_REFLECT | cv::BORDER_ISOLATED);
-}
-
-// Runs row(y) for every y in [0, rows), rows split over the cores. Each row writes only its own
-// output row, so the split needs no locking, and the result does not depend on it.
-template <typename RowFn> void forRows(int rows, const RowFn &row) {
-  cv::parallel_for_(cv::Range(0, rows), [&](const cv::Range &range) {
-    for (int y = range.start; y < range.end; ++y)
-      row(y);
-  });
 }
 
 } // namespace

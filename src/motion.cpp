@@ -1,5 +1,7 @@
 #include "motion.h"
 
+#include "parallel.h"
+
 #include <opencv2/calib3d.hpp>
 
 #include <algorithm>
@@ -44,7 +46,7 @@ cv::Mat residualMotion(const cv::Mat &flow, const cv::Mat &homography) {
   cv::Matx33f h;
   homography.convertTo(h, CV_32F);
   cv::Mat residual(flow.size(), CV_32F);
-  for (int y = 0; y < flow.rows; ++y) {
+  forRows(flow.rows, [&](int y) {
     const cv::Point2f *f = flow.ptr<cv::Point2f>(y);
     float *r = residual.ptr<float>(y);
     const float fy = static_cast<float>(y);
@@ -55,7 +57,7 @@ cv::Mat residualMotion(const cv::Mat &flow, const cv::Mat &homography) {
       const float dy = fy + f[x].y - (h(1, 0) * fx + h(1, 1) * fy + h(1, 2)) * w;
       r[x] = std::sqrt(dx * dx + dy * dy);
     }
-  }
+  });
   return residual;
 }
 
@@ -96,12 +98,12 @@ cv::Mat motionEvidence(const cv::Mat &flow, const cv::Mat &carried, double stren
   const cv::Mat residual = residualMotion(flow, homography);
   const std::array<float, kBins> posterior = residualPosterior(residual, carried, strength);
   cv::Mat evidence(carried.size(), CV_32F);
-  for (int y = 0; y < residual.rows; ++y) {
+  forRows(residual.rows, [&](int y) {
     const float *r = residual.ptr<float>(y);
     float *e = evidence.ptr<float>(y);
     for (int x = 0; x < residual.cols; ++x)
       e[x] = posterior[residualBin(r[x])];
-  }
+  });
   return evidence;
 }
 

@@ -5,6 +5,7 @@
 #include "guided.h"
 #include "image_io.h"
 #include "motion.h"
+#include "parallel.h"
 
 #include <opencv2/imgproc.hpp>
 #include <opencv2/video/tracking.hpp>
@@ -239,7 +240,7 @@ struct Segmenter::State {
 
   cv::Mat carry(const cv::Mat &gray);
   cv::Mat fuse(const cv::Mat &carried, const CarriedShape &shape, const cv::Mat &appearance,
-               const cv::Mat &gray) const;
+               const cv::Mat &motion, const cv::Mat &gray) const;
   cv::Mat redetect(const cv::Mat &appearance) const;
   void adapt(const cv::Mat &lab, const cv::Mat &mask, double confidence, double prev_area);
   Result finish(const cv::Mat &lab, const cv::Mat &gray, const cv::Mat &mask,
@@ -270,12 +271,12 @@ void Segmenter::State::begin(const cv::Mat &frame) {
 cv::Mat Segmenter::State::carry(const cv::Mat &gray) {
   flow->calc(gray, prev_gray, flow_back);
   cv::Mat map(flow_back.size(), CV_32FC2);
-  for (int y = 0; y < map.rows; ++y) {
+  forRows(map.rows, [&](int y) {
     const cv::Point2f *f = flow_back.ptr<cv::Point2f>(y);
     cv::Point2f *m = map.ptr<cv::Point2f>(y);
     for (int x = 0; x < map.cols; ++x)
       m[x] = cv::Point2f(x + f[x].x, y + f[x].y);
-  }
+  });
   cv::Mat carried;
   cv::remap(prev_mask, carried, map, cv::noArray(), cv::INTER_LINEAR, cv::BORDER_CONSTANT, 0);
   return carried;
@@ -283,13 +284,14 @@ cv::Mat Segmenter::State::carry(const cv::Mat &gray) {
 
 // The cues of every pixel combined into one object probability by the fusion in use.
 cv::Mat Segmenter::State::fuse(const cv::Mat &carried, const CarriedShape &shape,
-                               const cv::Mat &appearance, const cv::Mat &gray) const {
+                               const cv::Mat &appearance, const cv::Mat &motion,
+                               const cv::Mat &gray) const {
   const double band = std::max(3.0, kBandFraction * std::hypot(carried.cols, carried.rows));
   FusionCues cues;
   cues.carried = carried;
   cues.distance = (shape.inside - shape.outside) * (1.0 / band);
   cues.appearance = appearance;
-  cues.motion = motionEvidence(flow_back, carried, params.motion_weight);
+  cues.motion = motion;
   if (learned || observer)
     cues.edges = edgeStrength(gray);
   if (observer)
@@ -442,18 +444,26 @@ Result Segmenter::process(cv::InputArray frame_bgr) {
   const cv::Mat small = reduceToWorking(frame, s.work_size);
   cv::Mat gray, lab, appearance;
   cv::cvtColor(small, gray, cv::COLOR_BGR2GRAY);
-  cv::cvtColor(small, lab, cv::COLOR_BGR2Lab);
-  s.model.predictLab(lab, appearance);
+  const auto judge_appearance = [&] {
+    cv::cvtColor(small, lab, cv::COLOR_BGR2Lab);
+    s.model.predictLab(lab, appearance);
+  };
 
   cv::Mat mask, probability;
   if (s.started && !s.lost) {
-    const cv::Mat carried = s.carry(gray);
-    const CarriedShape shape(carried);
-    const cv::Mat reach = nearCarried(shape);
+    // Two steps at a time where they do not depend on each other: the flow (the longest step)
+    // beside the colour model, then the motion evidence beside the carried object's distances.
+    cv::Mat carried, motion;
+    runBoth([&] { carried = s.carry(gray); }, judge_appearance);
+    std::optional<CarriedShape> shape;
+    runBoth([&] { shape.emplace(carried); },
+            [&] { motion = motionEvidence(s.flow_back, carried, s.params.motion_weight); });
+    const cv::Mat reach = nearCarried(*shape);
     probability =
-        refineNearObject(s.guided, small, s.fuse(carried, shape, appearance, gray), reach);
+        refineNearObject(s.guided, small, s.fuse(carried, *shape, appearance, motion, gray), reach);
     mask = keepObjectPieces(probability > s.params.threshold, reach);
   } else {
+    judge_appearance();
     probability = refineAlongEdges(s.guided, small, appearance);
     mask = s.redetect(probability);
   }
