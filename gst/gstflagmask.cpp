@@ -38,6 +38,15 @@
  * object; a mask covering the whole frame, or one that looks like a photograph (more than 32
  * distinct values), is used so and gets a warning saying what will happen.
  *
+ * ## Seeding from a box, output options, metadata, saving the model
+ * Without a seed mask, seed-box (x,y,width,height) cuts the seed out of a box on the first frame
+ * with grabCut; seed-mask wins when both are set. invert keeps the background instead of the
+ * object and feather gives the object a soft edge, in every mode. Every buffer on which the object
+ * is found carries a GstVideoRegionOfInterestMeta of type "flagmask" with its box, and with
+ * post-messages the element posts a "flagmask" element message per frame (timestamps, box, area,
+ * confidence, state). The model it has learned is written to model-out at EOS and at stop, or at
+ * any time with the save-model action signal.
+ *
  * ## Example launch line
  * |[
  * gst-launch-1.0 multifilesrc location=JPEGImages/480p/bear/%05d.jpg index=0 \
@@ -50,6 +59,13 @@
  *     flagmask model=ball.yml mode=alpha ! videoconvert ! pngenc ! \
  *     multifilesink location=ball-%03d.png
  * ]| Cuts the ball out with a model trained earlier (flagmask-train) and writes transparent PNGs.
+ * |[
+ * gst-launch-1.0 -m videotestsrc pattern=ball num-buffers=100 ! \
+ *     video/x-raw,width=320,height=240 ! videoconvert ! \
+ *     flagmask seed-box=120,80,80,80 feather=4 post-messages=true model-out=ball.yml ! \
+ *     videoconvert ! fakesink
+ * ]| Seeds from a box around the ball, prints a message per frame and writes the model it learned
+ * to ball.yml (which the line above uses).
  */
 #include "gstflagmask.h"
 
@@ -58,12 +74,16 @@
 #include "guided.h"
 #include "image_io.h"
 #include "model.h"
+#include "seed_box.h"
 #include "segmenter.h"
 
+#include <glib/gstdio.h>
 #include <gst/video/video.h>
 
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
+
+#include <unistd.h> // W_OK
 
 #include <exception>
 #include <mutex>
@@ -76,15 +96,23 @@ GST_DEBUG_CATEGORY_STATIC(gst_flag_mask_debug);
 
 #define DEFAULT_PROP_MODEL nullptr
 #define DEFAULT_PROP_SEED_MASK nullptr
+#define DEFAULT_PROP_SEED_BOX nullptr
+#define DEFAULT_PROP_MODEL_OUT nullptr
 #define DEFAULT_PROP_MODE GST_FLAG_MASK_MODE_CUTOUT
 #define DEFAULT_PROP_BACKGROUND_COLOR 0xff000000u
 #define DEFAULT_PROP_THRESHOLD 0.5
 #define DEFAULT_PROP_WORKING_SIZE 480u
 #define DEFAULT_PROP_TEMPORAL_WEIGHT (flagmask::SegmenterParams{}.temporal_weight)
 #define DEFAULT_PROP_MOTION_WEIGHT (flagmask::SegmenterParams{}.motion_weight)
+#define DEFAULT_PROP_POST_MESSAGES FALSE
+#define DEFAULT_PROP_INVERT FALSE
+#define DEFAULT_PROP_FEATHER 0u
 
 #define MIN_WORKING_SIZE 64u
 #define MAX_WORKING_SIZE 4096u
+// Wider soft edges look like a blur of the whole object at the sizes people use; the cost does not
+// depend on it (a box filter over the object's box grown by it).
+#define MAX_FEATHER 64u
 
 enum {
   PROP_0,
@@ -96,7 +124,19 @@ enum {
   PROP_WORKING_SIZE,
   PROP_TEMPORAL_WEIGHT,
   PROP_MOTION_WEIGHT,
+  PROP_POST_MESSAGES,
+  PROP_INVERT,
+  PROP_FEATHER,
+  PROP_SEED_BOX,
+  PROP_MODEL_OUT,
 };
+
+enum {
+  SIGNAL_SAVE_MODEL,
+  LAST_SIGNAL,
+};
+
+static guint signals[LAST_SIGNAL];
 
 #define ALL_FORMATS "{ RGB, BGR, RGBA, BGRA, RGBx, BGRx, xRGB, xBGR, ARGB, ABGR, I420, NV12 }"
 #define ALPHA_FORMATS "{ RGBA, BGRA, ARGB, ABGR }"
@@ -113,14 +153,19 @@ namespace {
 struct Settings {
   std::string model_path;
   std::string seed_path;
+  std::string seed_box; // as the user wrote it; parsed by the streaming thread
+  std::string model_out;
   GstFlagMaskMode mode = DEFAULT_PROP_MODE;
   guint background_color = DEFAULT_PROP_BACKGROUND_COLOR;
   gdouble threshold = DEFAULT_PROP_THRESHOLD;
   guint working_size = DEFAULT_PROP_WORKING_SIZE;
   gdouble temporal_weight = DEFAULT_PROP_TEMPORAL_WEIGHT;
   gdouble motion_weight = DEFAULT_PROP_MOTION_WEIGHT;
+  bool post_messages = DEFAULT_PROP_POST_MESSAGES;
+  bool invert = DEFAULT_PROP_INVERT;
+  guint feather = DEFAULT_PROP_FEATHER;
   bool format_has_alpha = false; // of the negotiated format, for mode changes while playing
-  guint inputs_generation = 0;   // bumped when model or seed-mask names another file
+  guint inputs_generation = 0;   // bumped when model, seed-mask or seed-box changes
 };
 
 // The tracker and what it starts from. Used by the streaming thread and start/stop, always under
@@ -129,6 +174,9 @@ struct Stream {
   std::optional<flagmask::Model> model; // loaded from the model property
   cv::Mat seed_mask;                    // CV_8U 0/255 at the mask file's size
   std::string model_path, seed_path;    // the files model and seed_mask came from
+  std::optional<cv::Rect> seed_box;     // parsed from seed-box (not yet clipped to a frame)
+  std::string seed_box_text;            // the seed-box it came from
+  bool seed_by_box = false;             // the seed is cut from seed_box, not taken from seed_mask
   guint inputs_generation = 0;          // the Settings::inputs_generation they stand for
   bool started = false;                 // start() loaded the inputs
   flagmask::Segmenter segmenter;
@@ -137,6 +185,16 @@ struct Stream {
   bool seed_pending = false; // the next frame is a first frame: the seed mask applies to it
   cv::Size frame_size;
   int working_size = DEFAULT_PROP_WORKING_SIZE; // fixed from start to stop: the state lives there
+  bool unsaved = false; // frames went through the tracker since model-out was last written
+};
+
+// What a frame found, handed from transform_frame_ip (under stream_lock) to transform_ip, which
+// publishes it after the lock is released: a message must not be posted under a lock, since a
+// synchronous bus handler may call back into the element.
+struct FrameOutcome {
+  bool valid = false;        // the frame went through the tracker
+  bool post_message = false; // post-messages was set for this frame
+  flagmask::Result result;   // box (in frame pixels), area, confidence, state; no mask
 };
 
 } // namespace
@@ -149,6 +207,7 @@ struct _GstFlagMask {
   // and stop. basetransform lets buffers in while start() is still running (the sink pad stops
   // flushing before it calls start), so the streaming thread and start() can meet here.
   std::mutex stream_lock;
+  FrameOutcome outcome; // written and read by the streaming thread only (see FrameOutcome)
 };
 
 #define gst_flag_mask_parent_class parent_class
@@ -237,7 +296,7 @@ static cv::Mat working_image(GstVideoFrame *frame, cv::Size working, cv::Mat *lu
   return flagmask::workingFromPacked(plane_mat(frame, 0, layout.channels), layout, working);
 }
 
-static void apply_mode(GstVideoFrame *frame, const cv::Mat &mask, flagmask::Mode mode,
+static void apply_mode(GstVideoFrame *frame, const flagmask::SoftMask &mask, flagmask::Mode mode,
                        const flagmask::ModeStyle &style) {
   const GstVideoFormat format = GST_VIDEO_FRAME_FORMAT(frame);
   cv::Mat y = plane_mat(frame, 0, 1);
@@ -254,6 +313,11 @@ static void apply_mode(GstVideoFrame *frame, const cv::Mat &mask, flagmask::Mode
   }
 }
 
+// Whether there is a seed to start tracking from: the seed mask, or the box it is cut from.
+static bool has_seed(const Stream &stream) {
+  return stream.seed_by_box ? stream.seed_box.has_value() : !stream.seed_mask.empty();
+}
+
 // Forgets the temporal state and any adaptation of the model, so that a flushed or new stream
 // gives the same masks as the first run; the seed mask applies again to the next frame.
 // Returns false after posting an error.
@@ -268,7 +332,7 @@ static bool restart_tracking(GstFlagMask *self) {
                       (nullptr));
     return false;
   }
-  stream.seed_pending = !stream.seed_mask.empty();
+  stream.seed_pending = has_seed(stream);
   return true;
 }
 
@@ -322,6 +386,14 @@ static void gst_flag_mask_set_property(GObject *object, guint prop_id, const GVa
   case PROP_SEED_MASK:
     set_input_path(s, s.seed_path, g_value_get_string(value));
     break;
+  case PROP_SEED_BOX:
+    set_input_path(s, s.seed_box, g_value_get_string(value));
+    break;
+  case PROP_MODEL_OUT: {
+    const gchar *path = g_value_get_string(value);
+    s.model_out = path ? path : "";
+    break;
+  }
   case PROP_BACKGROUND_COLOR:
     s.background_color = g_value_get_uint(value);
     break;
@@ -336,6 +408,15 @@ static void gst_flag_mask_set_property(GObject *object, guint prop_id, const GVa
     break;
   case PROP_MOTION_WEIGHT:
     s.motion_weight = g_value_get_double(value);
+    break;
+  case PROP_POST_MESSAGES:
+    s.post_messages = g_value_get_boolean(value);
+    break;
+  case PROP_INVERT:
+    s.invert = g_value_get_boolean(value);
+    break;
+  case PROP_FEATHER:
+    s.feather = g_value_get_uint(value);
     break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
@@ -356,6 +437,12 @@ static void gst_flag_mask_get_property(GObject *object, guint prop_id, GValue *v
   case PROP_SEED_MASK:
     g_value_set_string(value, s.seed_path.empty() ? nullptr : s.seed_path.c_str());
     break;
+  case PROP_SEED_BOX:
+    g_value_set_string(value, s.seed_box.empty() ? nullptr : s.seed_box.c_str());
+    break;
+  case PROP_MODEL_OUT:
+    g_value_set_string(value, s.model_out.empty() ? nullptr : s.model_out.c_str());
+    break;
   case PROP_MODE:
     g_value_set_enum(value, s.mode);
     break;
@@ -373,6 +460,15 @@ static void gst_flag_mask_get_property(GObject *object, guint prop_id, GValue *v
     break;
   case PROP_MOTION_WEIGHT:
     g_value_set_double(value, s.motion_weight);
+    break;
+  case PROP_POST_MESSAGES:
+    g_value_set_boolean(value, s.post_messages);
+    break;
+  case PROP_INVERT:
+    g_value_set_boolean(value, s.invert);
+    break;
+  case PROP_FEATHER:
+    g_value_set_uint(value, s.feather);
     break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
@@ -460,6 +556,107 @@ static bool load_seed(GstFlagMask *self, const std::string &path, Severity sever
   return true;
 }
 
+// Reads seed-box; a value that is not x,y,w,h gets an error (at start) or a warning (while
+// playing) quoting it and saying what is wrong.
+static bool parse_seed_box(GstFlagMask *self, const std::string &text, Severity severity,
+                           std::optional<cv::Rect> &box) {
+  try {
+    box = flagmask::parseBox(text);
+    return true;
+  } catch (const std::exception &e) {
+    const std::string message = std::string("flagmask: invalid seed-box: ") + e.what();
+    if (severity == Severity::Error)
+      GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS, ("%s", message.c_str()), (nullptr));
+    else
+      GST_ELEMENT_WARNING(self, RESOURCE, SETTINGS, ("%s", message.c_str()),
+                          ("the element goes on with the seed it had"));
+    return false;
+  }
+}
+
+/* ---- saving the learned model ------------------------------------------------------------- */
+
+// A copy of the model as the tracker has adapted it so far, taken under the stream lock so that
+// the file can be written outside it (the streaming thread is not held up by the disk). Empty
+// when nothing has been learned.
+static std::optional<flagmask::Model> learned_model(GstFlagMask *self) {
+  const std::lock_guard<std::mutex> guard(self->stream_lock);
+  const flagmask::Model &model = self->stream.segmenter.model();
+  if (!model.trained())
+    return std::nullopt;
+  return model; // a deep copy
+}
+
+// Why a file could not be written, in words a user can act on.
+static std::string write_failure_reason(const std::string &path, const std::string &fallback) {
+  gchar *dir = g_path_get_dirname(path.c_str());
+  std::string reason = fallback;
+  if (!g_file_test(dir, G_FILE_TEST_IS_DIR))
+    reason = std::string("the directory '") + dir + "' does not exist";
+  else if (g_file_test(path.c_str(), G_FILE_TEST_IS_DIR))
+    reason = "it is a directory";
+  else if (g_access(dir, W_OK) != 0 ||
+           (g_file_test(path.c_str(), G_FILE_TEST_EXISTS) && g_access(path.c_str(), W_OK) != 0))
+    reason = "permission denied";
+  g_free(dir);
+  return reason;
+}
+
+// Writes model to path; on failure posts a warning naming the file and the reason.
+static bool write_model(GstFlagMask *self, const std::string &path,
+                        const std::optional<flagmask::Model> &model) {
+  const char *file = path.c_str();
+  if (path.empty()) {
+    GST_ELEMENT_WARNING(self, RESOURCE, OPEN_WRITE,
+                        ("flagmask: could not save the model: no file name given"), (nullptr));
+    return false;
+  }
+  if (!model) {
+    GST_ELEMENT_WARNING(self, RESOURCE, OPEN_WRITE,
+                        ("flagmask: could not save the model to '%s': nothing has been learned "
+                         "yet (a model is learned from the seed on the first frame, or loaded "
+                         "from the model property)",
+                         file),
+                        (nullptr));
+    return false;
+  }
+  try {
+    model->save(path);
+    GST_INFO_OBJECT(self, "learned model written to '%s'", file);
+    return true;
+  } catch (const std::exception &e) {
+    const std::string reason = write_failure_reason(path, e.what());
+    GST_ELEMENT_WARNING(self, RESOURCE, OPEN_WRITE,
+                        ("flagmask: could not save the model to '%s': %s", file, reason.c_str()),
+                        ("%s", e.what()));
+    return false;
+  }
+}
+
+// The save-model action signal: any thread, any time.
+static gboolean gst_flag_mask_save_model(GstFlagMask *self, const gchar *path) {
+  return write_model(self, path ? path : "", learned_model(self));
+}
+
+// model-out: at EOS and at stop, writes the learned model when frames went through the tracker
+// since it was last written.
+static void write_model_out(GstFlagMask *self) {
+  GST_OBJECT_LOCK(self);
+  const std::string path = self->settings.model_out;
+  GST_OBJECT_UNLOCK(self);
+  if (path.empty())
+    return;
+  {
+    const std::lock_guard<std::mutex> guard(self->stream_lock);
+    if (!self->stream.unsaved)
+      return;
+    self->stream.unsaved = false;
+  }
+  const std::optional<flagmask::Model> model = learned_model(self);
+  if (model)
+    write_model(self, path, model);
+}
+
 /* ---- start / stop -------------------------------------------------------------------------- */
 
 static gboolean gst_flag_mask_start(GstBaseTransform *trans) {
@@ -467,14 +664,17 @@ static gboolean gst_flag_mask_start(GstBaseTransform *trans) {
   GST_OBJECT_LOCK(self);
   const std::string model_path = self->settings.model_path;
   const std::string seed_path = self->settings.seed_path;
+  const std::string seed_box = self->settings.seed_box;
   const guint inputs_generation = self->settings.inputs_generation;
   const int working_size = static_cast<int>(self->settings.working_size);
   GST_OBJECT_UNLOCK(self);
 
-  if (model_path.empty() && seed_path.empty()) {
-    GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS, ("flagmask needs a seed-mask or a model"),
-                      ("set seed-mask to a mask of the first frame, or model to a file written "
-                       "by flagmask-train"));
+  if (model_path.empty() && seed_path.empty() && seed_box.empty()) {
+    GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS,
+                      ("flagmask needs a seed-mask or a model, or a seed-box to cut a seed from"),
+                      ("set seed-mask to a mask of the first frame, seed-box to x,y,width,height "
+                       "around the object on the first frame, or model to a file written by "
+                       "flagmask-train"));
     return FALSE;
   }
   const std::lock_guard<std::mutex> guard(self->stream_lock);
@@ -482,10 +682,15 @@ static gboolean gst_flag_mask_start(GstBaseTransform *trans) {
   stream.started = false;
   stream.model.reset();
   stream.seed_mask.release();
+  stream.seed_box.reset();
   if (!model_path.empty() && !load_model(self, model_path, Severity::Error, stream.model))
     return FALSE;
   if (!seed_path.empty() && !load_seed(self, seed_path, Severity::Error, stream.seed_mask))
     return FALSE;
+  if (!seed_box.empty() && !parse_seed_box(self, seed_box, Severity::Error, stream.seed_box))
+    return FALSE;
+  stream.seed_box_text = seed_box;
+  stream.seed_by_box = stream.seed_mask.empty() && stream.seed_box.has_value(); // the mask wins
   stream.model_path = model_path;
   stream.seed_path = seed_path;
   stream.inputs_generation = inputs_generation;
@@ -494,13 +699,14 @@ static gboolean gst_flag_mask_start(GstBaseTransform *trans) {
   if (!restart_tracking(self))
     return FALSE;
   stream.started = true;
-  GST_INFO_OBJECT(self, "started: model '%s', seed mask '%s'", model_path.c_str(),
-                  seed_path.c_str());
+  GST_INFO_OBJECT(self, "started: model '%s', seed mask '%s', seed box '%s'", model_path.c_str(),
+                  seed_path.c_str(), seed_box.c_str());
   return TRUE;
 }
 
 static gboolean gst_flag_mask_stop(GstBaseTransform *trans) {
   GstFlagMask *self = GST_FLAG_MASK(trans);
+  write_model_out(self);
   const std::lock_guard<std::mutex> guard(self->stream_lock);
   try {
     self->stream = Stream(); // frees the model, the mask and the tracker's images
@@ -559,7 +765,7 @@ static gboolean gst_flag_mask_set_info(GstVideoFilter *filter, GstCaps *, GstVid
       stream.segmenter.setModel(learned);
       // Nothing learned (a seed covering the whole frame leaves no background to learn from):
       // only the seed can start the tracking again.
-      if (!learned.trained() && !stream.seed_mask.empty())
+      if (!learned.trained() && has_seed(stream))
         stream.seed_pending = true;
     } catch (const std::exception &e) {
       GST_ELEMENT_ERROR(self, STREAM, FAILED, ("%s", e.what()), (nullptr));
@@ -573,6 +779,9 @@ static gboolean gst_flag_mask_set_info(GstVideoFilter *filter, GstCaps *, GstVid
 static gboolean gst_flag_mask_sink_event(GstBaseTransform *trans, GstEvent *event) {
   GstFlagMask *self = GST_FLAG_MASK(trans);
   switch (GST_EVENT_TYPE(event)) {
+  case GST_EVENT_EOS:
+    write_model_out(self); // before EOS goes on: the file is there when the application sees EOS
+    break;
   case GST_EVENT_FLUSH_STOP:
   case GST_EVENT_STREAM_START:
     GST_DEBUG_OBJECT(self, "%s: tracking restarts from the seed", GST_EVENT_TYPE_NAME(event));
@@ -593,10 +802,13 @@ struct FrameSettings {
   GstFlagMaskMode mode;
   flagmask::SegmenterParams params;
   flagmask::ModeStyle style;
+  bool post_messages = false;
+  bool invert = false;
+  int feather = 0;
   // Set when model or seed-mask changed since the stream's inputs were loaded.
   bool inputs_changed = false;
   guint inputs_generation = 0;
-  std::string model_path, seed_path;
+  std::string model_path, seed_path, seed_box;
 };
 
 static FrameSettings copy_frame_settings(GstFlagMask *self) {
@@ -608,11 +820,15 @@ static FrameSettings copy_frame_settings(GstFlagMask *self) {
   f.params.temporal_weight = s.temporal_weight;
   f.params.motion_weight = s.motion_weight;
   f.style.background_argb = s.background_color;
+  f.post_messages = s.post_messages;
+  f.invert = s.invert;
+  f.feather = static_cast<int>(s.feather);
   f.inputs_changed = s.inputs_generation != self->stream.inputs_generation;
   if (f.inputs_changed) {
     f.inputs_generation = s.inputs_generation;
     f.model_path = s.model_path;
     f.seed_path = s.seed_path;
+    f.seed_box = s.seed_box;
   }
   GST_OBJECT_UNLOCK(self);
   return f;
@@ -643,50 +859,92 @@ static cv::Mat full_mask(Stream &stream, GstVideoFrame *frame, const cv::Mat &wo
   return out;
 }
 
-// The object's mask at the frame's size. The frame is reduced to the working size here, as
-// Segmenter does inside for a full-size frame, so the element gives the masks flagmask-eval gives.
-static cv::Mat segment(Stream &stream, GstVideoFrame *frame, const FrameSettings &settings) {
+// The object at the frame's size: its mask, and its box (in frame pixels), area, confidence and
+// state. The frame is reduced to the working size here, as Segmenter does inside for a full-size
+// frame, so the element gives the masks flagmask-eval gives.
+static flagmask::Result segment(Stream &stream, GstVideoFrame *frame, const FrameSettings &settings,
+                                const cv::Mat &box_seed) {
   const cv::Size size(GST_VIDEO_FRAME_WIDTH(frame), GST_VIDEO_FRAME_HEIGHT(frame));
   flagmask::SegmenterParams params = settings.params;
   params.working_size = stream.working_size;
   const cv::Size working = flagmask::workingSize(size, params.working_size);
   const cv::Mat image = working_image(frame, working, &stream.guide_small);
   stream.segmenter.setParams(params);
+  flagmask::Result result;
   if (stream.seed_pending) {
     stream.seed_pending = false;
     // The same reduction Segmenter::seed applies to a full-size frame; its answer on the seed
     // frame is the seed itself at the frame's size.
-    const cv::Mat full_seed = flagmask::resizeMask(stream.seed_mask, size);
-    stream.segmenter.seed(image, flagmask::upscaleMask(full_seed, working));
-    return full_seed;
+    const cv::Mat full_seed =
+        stream.seed_by_box ? box_seed : flagmask::resizeMask(stream.seed_mask, size);
+    result = stream.segmenter.seed(image, flagmask::upscaleMask(full_seed, working));
+    result.mask = full_seed;
+  } else {
+    result = stream.segmenter.process(image);
+    result.mask = full_mask(stream, frame, image, result.mask);
   }
-  return full_mask(stream, frame, image, stream.segmenter.process(image).mask);
+  // The box is scaled from the working size: keep it inside the frame whatever the rounding.
+  result.box &= cv::Rect(cv::Point(0, 0), size);
+  return result;
 }
 
-// model or seed-mask named other files while playing: loads them here, between two frames, and
-// takes what loaded. A new model replaces the appearance model and tracking goes on; a new seed
-// mask applies to this frame as to a first frame. A file that does not load gets a warning and
-// the element goes on with what it had. Returns false after posting an error.
+// A box set while playing must overlap the frames that are flowing; one that does not gets a
+// warning and is not taken, so tracking goes on undisturbed.
+static bool box_meets_frame(GstFlagMask *self, const cv::Rect &box, const std::string &text,
+                            cv::Size frame) {
+  if (frame.empty() || !(box & cv::Rect(cv::Point(0, 0), frame)).empty())
+    return true;
+  GST_ELEMENT_WARNING(self, RESOURCE, SETTINGS,
+                      ("flagmask: seed-box '%s' is empty or outside the %dx%d frame: nothing to "
+                       "cut a seed from",
+                       text.c_str(), frame.width, frame.height),
+                      ("the element goes on with the seed it had"));
+  return false;
+}
+
+// Which seed applies after seed-mask or seed-box changed while playing: the one just set (the mask
+// when both were set between the same two frames); a cleared one gives way to the other.
+static void choose_seed(Stream &stream, bool new_mask, bool new_box) {
+  if (new_mask)
+    stream.seed_by_box = false;
+  else if (new_box)
+    stream.seed_by_box = true;
+  else
+    stream.seed_by_box = stream.seed_mask.empty() && stream.seed_box.has_value();
+}
+
+// model, seed-mask or seed-box changed while playing: loads the files here, between two frames,
+// and takes what loaded. A new model replaces the appearance model and tracking goes on; a new
+// seed mask or box applies to this frame as to a first frame. A file or box that cannot be used
+// gets a warning and the element goes on with what it had. Returns false after posting an error.
 static bool apply_input_change(GstFlagMask *self, const FrameSettings &wanted) {
   Stream &stream = self->stream;
   stream.inputs_generation = wanted.inputs_generation; // warned about once, whatever the outcome
   const bool model_changed = wanted.model_path != stream.model_path;
   const bool seed_changed = wanted.seed_path != stream.seed_path;
+  const bool box_changed = wanted.seed_box != stream.seed_box_text;
   std::optional<flagmask::Model> model;
   cv::Mat seed;
+  std::optional<cv::Rect> box;
   const bool take_model =
       model_changed &&
       (wanted.model_path.empty() || load_model(self, wanted.model_path, Severity::Warning, model));
   const bool take_seed =
       seed_changed &&
       (wanted.seed_path.empty() || load_seed(self, wanted.seed_path, Severity::Warning, seed));
+  const bool take_box =
+      box_changed && (wanted.seed_box.empty() ||
+                      (parse_seed_box(self, wanted.seed_box, Severity::Warning, box) &&
+                       box_meets_frame(self, *box, wanted.seed_box, stream.frame_size)));
   const bool has_model = take_model ? model.has_value() : stream.model.has_value();
-  const bool has_seed = take_seed ? !seed.empty() : !stream.seed_mask.empty();
-  if (!has_model && !has_seed) {
+  const bool has_mask = take_seed ? !seed.empty() : !stream.seed_mask.empty();
+  const bool has_box = take_box ? box.has_value() : stream.seed_box.has_value();
+  if (!has_model && !has_mask && !has_box) {
     GST_ELEMENT_WARNING(self, RESOURCE, SETTINGS,
-                        ("flagmask needs a seed-mask or a model: going on with model '%s' and "
-                         "seed mask '%s'",
-                         stream.model_path.c_str(), stream.seed_path.c_str()),
+                        ("flagmask needs a seed-mask or a model, or a seed-box: going on with "
+                         "model '%s', seed mask '%s' and seed box '%s'",
+                         stream.model_path.c_str(), stream.seed_path.c_str(),
+                         stream.seed_box_text.c_str()),
                         (nullptr));
     return true;
   }
@@ -701,10 +959,77 @@ static bool apply_input_change(GstFlagMask *self, const FrameSettings &wanted) {
     GST_INFO_OBJECT(self, "seed mask now '%s'", wanted.seed_path.c_str());
     stream.seed_mask = seed;
     stream.seed_path = wanted.seed_path;
-    if (!stream.seed_mask.empty())
-      return restart_tracking(self);
   }
-  return true;
+  if (take_box) {
+    GST_INFO_OBJECT(self, "seed box now '%s'", wanted.seed_box.c_str());
+    stream.seed_box = box;
+    stream.seed_box_text = wanted.seed_box;
+  }
+  const bool new_mask = take_seed && !seed.empty(), new_box = take_box && box.has_value();
+  if (take_seed || take_box)
+    choose_seed(stream, new_mask, new_box);
+  return (new_mask || new_box) ? restart_tracking(self) : true;
+}
+
+// The seed cut from seed-box on this frame: the box clipped to the frame, then grabCut on the
+// frame converted to BGR at full size (once, on a seed frame only). Throws flagmask::Error naming
+// the box and the reason.
+static cv::Mat cut_box_seed(GstVideoFrame *frame, const cv::Rect &box, const std::string &text) {
+  const cv::Size size(GST_VIDEO_FRAME_WIDTH(frame), GST_VIDEO_FRAME_HEIGHT(frame));
+  const cv::Rect clipped = box & cv::Rect(cv::Point(0, 0), size);
+  const std::string where = "flagmask: seed-box '" + text + "' on the " +
+                            std::to_string(size.width) + "x" + std::to_string(size.height) +
+                            " frame";
+  if (clipped.empty())
+    throw flagmask::Error(where + " is empty or outside the frame: nothing to cut a seed from");
+  try {
+    return flagmask::maskFromBox(working_image(frame, size, nullptr), clipped);
+  } catch (const flagmask::Error &e) {
+    throw flagmask::Error(where + ": " + e.what());
+  }
+}
+
+// When this frame is a first frame seeded from seed-box, cuts the seed into box_seed. A box that
+// gives no seed is an error when there is nothing else to track with, and a warning when the
+// tracker can go on from a trained model. Returns false after posting an error.
+static bool take_box_seed(GstFlagMask *self, GstVideoFrame *frame, cv::Mat &box_seed) {
+  Stream &stream = self->stream;
+  if (!stream.seed_pending || !stream.seed_by_box)
+    return true;
+  try {
+    box_seed = cut_box_seed(frame, *stream.seed_box, stream.seed_box_text);
+    return true;
+  } catch (const flagmask::Error &e) {
+    if (!stream.segmenter.model().trained()) {
+      GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS, ("%s", e.what()),
+                        ("draw the box around the object, inside the frame"));
+      return false;
+    }
+    GST_ELEMENT_WARNING(self, RESOURCE, SETTINGS, ("%s", e.what()),
+                        ("tracking goes on from the model"));
+    stream.seed_pending = false;
+    return true;
+  }
+}
+
+// The mask the mode is applied with: the object's with a soft edge feather pixels wide, or with
+// invert the background's. Inverting makes a new image: the object's mask may share its pixels
+// with the seed mask kept for the next restart.
+static flagmask::SoftMask output_mask(const cv::Mat &object, const FrameSettings &settings) {
+  const flagmask::SoftMask soft = flagmask::featherMask(object, settings.feather);
+  return settings.invert ? flagmask::invertMask(soft) : soft;
+}
+
+// What the frame found, for transform_ip to publish once the stream lock is released.
+static void keep_outcome(GstFlagMask *self, const flagmask::Result &result,
+                         const FrameSettings &settings) {
+  FrameOutcome &outcome = self->outcome;
+  outcome.valid = true;
+  outcome.post_message = settings.post_messages;
+  outcome.result.box = result.box;
+  outcome.result.area = result.area;
+  outcome.result.confidence = result.confidence;
+  outcome.result.state = result.state;
 }
 
 static GstFlowReturn gst_flag_mask_transform_frame_ip(GstVideoFilter *filter,
@@ -726,8 +1051,13 @@ static GstFlowReturn gst_flag_mask_transform_frame_ip(GstVideoFilter *filter,
   try {
     if (settings.inputs_changed && !apply_input_change(self, settings))
       return GST_FLOW_ERROR;
-    const cv::Mat mask = segment(self->stream, frame, settings);
-    apply_mode(frame, mask, core_mode(settings.mode), settings.style);
+    cv::Mat box_seed;
+    if (!take_box_seed(self, frame, box_seed))
+      return GST_FLOW_ERROR;
+    const flagmask::Result result = segment(self->stream, frame, settings, box_seed);
+    apply_mode(frame, output_mask(result.mask, settings), core_mode(settings.mode), settings.style);
+    keep_outcome(self, result, settings);
+    self->stream.unsaved = true;
   } catch (const cv::Exception &e) {
     GST_ELEMENT_ERROR(self, STREAM, FAILED, ("flagmask: OpenCV failed: %s", e.err.c_str()),
                       ("%s", e.what()));
@@ -739,6 +1069,75 @@ static GstFlowReturn gst_flag_mask_transform_frame_ip(GstVideoFilter *filter,
   return GST_FLOW_OK;
 }
 
+/* ---- publishing what a frame found: region of interest meta and element message ------------ */
+
+static const char *state_name(flagmask::TrackState state) {
+  return state == flagmask::TrackState::Tracking ? "tracking" : "lost";
+}
+
+static bool object_found(const flagmask::Result &r) {
+  return r.state == flagmask::TrackState::Tracking && !r.box.empty();
+}
+
+// The object's box as a GstVideoRegionOfInterestMeta of type "flagmask", with a "flagmask" param
+// holding area, confidence and state; none when the object is lost. Metas from upstream stay
+// (basetransform copies them with the buffer when it has to copy it).
+static void add_roi_meta(GstFlagMask *self, GstBuffer *buf, const flagmask::Result &r) {
+  if (!object_found(r))
+    return;
+  if (!gst_buffer_is_writable(buf)) { // basetransform hands transform_ip a writable buffer
+    GST_WARNING_OBJECT(self, "output buffer not writable: no region of interest meta");
+    return;
+  }
+  GstVideoRegionOfInterestMeta *meta = gst_buffer_add_video_region_of_interest_meta(
+      buf, "flagmask", r.box.x, r.box.y, r.box.width, r.box.height);
+  gst_video_region_of_interest_meta_add_param(
+      meta,
+      gst_structure_new("flagmask", "area", G_TYPE_DOUBLE, r.area, "confidence", G_TYPE_DOUBLE,
+                        r.confidence, "state", G_TYPE_STRING, state_name(r.state), nullptr));
+}
+
+// The buffer's timestamp in stream time and running time, GST_CLOCK_TIME_NONE when it has none or
+// the segment is not in time.
+static void buffer_times(GstBaseTransform *trans, GstBuffer *buf, guint64 &pts,
+                         guint64 &stream_time, guint64 &running_time) {
+  pts = GST_BUFFER_PTS(buf);
+  stream_time = running_time = GST_CLOCK_TIME_NONE;
+  if (!GST_CLOCK_TIME_IS_VALID(pts) || trans->segment.format != GST_FORMAT_TIME)
+    return;
+  stream_time = gst_segment_to_stream_time(&trans->segment, GST_FORMAT_TIME, pts);
+  running_time = gst_segment_to_running_time(&trans->segment, GST_FORMAT_TIME, pts);
+}
+
+// The "flagmask" element message: field names and types are a contract with applications.
+static void post_frame_message(GstFlagMask *self, GstBuffer *buf, const flagmask::Result &r) {
+  guint64 pts, stream_time, running_time;
+  buffer_times(GST_BASE_TRANSFORM(self), buf, pts, stream_time, running_time);
+  const bool found = object_found(r);
+  const cv::Rect box = found ? r.box : cv::Rect();
+  GstStructure *s = gst_structure_new(
+      "flagmask", "timestamp", G_TYPE_UINT64, pts, "stream-time", G_TYPE_UINT64, stream_time,
+      "running-time", G_TYPE_UINT64, running_time, "area", G_TYPE_DOUBLE, found ? r.area : 0.0, "x",
+      G_TYPE_INT, box.x, "y", G_TYPE_INT, box.y, "width", G_TYPE_INT, box.width, "height",
+      G_TYPE_INT, box.height, "confidence", G_TYPE_DOUBLE, r.confidence, "state", G_TYPE_STRING,
+      state_name(found ? r.state : flagmask::TrackState::Lost), nullptr);
+  gst_element_post_message(GST_ELEMENT(self), gst_message_new_element(GST_OBJECT(self), s));
+}
+
+// Runs the frame (GstVideoFilter maps it and calls transform_frame_ip), then publishes what it
+// found, outside the object lock and the stream lock.
+static GstFlowReturn gst_flag_mask_transform_ip(GstBaseTransform *trans, GstBuffer *buf) {
+  GstFlagMask *self = GST_FLAG_MASK(trans);
+  self->outcome = FrameOutcome();
+  const GstFlowReturn ret = GST_BASE_TRANSFORM_CLASS(parent_class)->transform_ip(trans, buf);
+  if (ret != GST_FLOW_OK || !self->outcome.valid)
+    return ret;
+  add_roi_meta(self, buf, self->outcome.result);
+  if (self->outcome.post_message)
+    post_frame_message(self, buf, self->outcome.result);
+  return ret;
+}
+
 /* ---- GObject boilerplate ------------------------------------------------------------------- */
 
 static void gst_flag_mask_finalize(GObject *object) {
@@ -746,6 +1145,7 @@ static void gst_flag_mask_finalize(GObject *object) {
   self->settings.~Settings();
   self->stream.~Stream();
   self->stream_lock.~mutex();
+  self->outcome.~FrameOutcome();
   G_OBJECT_CLASS(parent_class)->finalize(object);
 }
 
@@ -768,6 +1168,23 @@ static void install_properties(GObjectClass *gobject_class) {
                           "frame; non-zero pixels are the object). A new file set while playing "
                           "applies to the next frame as to a first frame",
                           DEFAULT_PROP_SEED_MASK, playing));
+  g_object_class_install_property(
+      gobject_class, PROP_SEED_BOX,
+      g_param_spec_string("seed-box", "Seed box",
+                          "Box around the object on the first frame, \"x,y,width,height\" in "
+                          "frame pixels (clipped to the frame): without seed-mask, the seed is "
+                          "cut from it by grabCut; seed-mask wins when both are set at start. A "
+                          "new box set while playing re-seeds at the next frame",
+                          DEFAULT_PROP_SEED_BOX, playing));
+  g_object_class_install_property(
+      gobject_class, PROP_MODEL_OUT,
+      g_param_spec_string("model-out", "Model out",
+                          "Path of a file to write the learned model to (online adapted, the "
+                          "format model reads) at EOS and when the element stops, if it tracked "
+                          "frames since the last write; a failure gives a warning. Seed once on "
+                          "a recording, then run with model= alone. See also the save-model "
+                          "action signal",
+                          DEFAULT_PROP_MODEL_OUT, playing));
   g_object_class_install_property(gobject_class, PROP_MODE,
                                   g_param_spec_enum("mode", "Mode", "What to write into the frame",
                                                     GST_TYPE_FLAG_MASK_MODE, DEFAULT_PROP_MODE,
@@ -803,6 +1220,31 @@ static void install_properties(GObjectClass *gobject_class) {
                           "camera: helps drop background that moves with the camera; neutral when "
                           "the object itself moves with the background",
                           0.0, 1.0, DEFAULT_PROP_MOTION_WEIGHT, playing));
+  g_object_class_install_property(
+      gobject_class, PROP_POST_MESSAGES,
+      g_param_spec_boolean("post-messages", "Post messages",
+                           "Post an element message named \"flagmask\" on the bus for every frame: "
+                           "timestamp, stream-time, running-time, area (fraction of the frame), "
+                           "x, y, width, height (the object's box in frame pixels, 0 when lost), "
+                           "confidence (0..1) and state (\"tracking\" or \"lost\"). Takes effect "
+                           "from the next frame",
+                           DEFAULT_PROP_POST_MESSAGES, playing));
+  g_object_class_install_property(
+      gobject_class, PROP_INVERT,
+      g_param_spec_boolean("invert", "Invert",
+                           "Keep the background and drop the object, in every mode (cutout: the "
+                           "object is replaced by background-color; alpha: the object is "
+                           "transparent; mask: a black object on white; overlay: the object is "
+                           "dimmed). Takes effect from the next frame",
+                           DEFAULT_PROP_INVERT, playing));
+  g_object_class_install_property(
+      gobject_class, PROP_FEATHER,
+      g_param_spec_uint("feather", "Feather",
+                        "Width in pixels of a soft edge on each side of the object's boundary "
+                        "(inward and outward), used by every mode: cutout and overlay mix the "
+                        "object with the background over it, alpha writes it as transparency, "
+                        "mask as grey; 0 = a hard edge. Takes effect from the next frame",
+                        0, MAX_FEATHER, DEFAULT_PROP_FEATHER, playing));
 }
 
 static void gst_flag_mask_class_init(GstFlagMaskClass *klass) {
@@ -818,6 +1260,23 @@ static void gst_flag_mask_class_init(GstFlagMaskClass *klass) {
   gobject_class->finalize = gst_flag_mask_finalize;
   install_properties(gobject_class);
 
+  /**
+   * GstFlagMask::save-model:
+   * @flagmask: the element
+   * @path: the file to write
+   *
+   * Writes the model as the tracker has adapted it so far to @path (the format the model
+   * property reads). Safe from any thread while playing. On failure posts a warning naming the
+   * file and the reason.
+   *
+   * Returns: whether the file was written.
+   */
+  signals[SIGNAL_SAVE_MODEL] =
+      g_signal_new_class_handler("save-model", G_TYPE_FROM_CLASS(klass),
+                                 static_cast<GSignalFlags>(G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
+                                 G_CALLBACK(gst_flag_mask_save_model), nullptr, nullptr, nullptr,
+                                 G_TYPE_BOOLEAN, 1, G_TYPE_STRING);
+
   gst_element_class_set_static_metadata(
       element_class, "Video object segmentation", "Filter/Effect/Video",
       "Follows the object of a first-frame mask or a trained model through the video and cuts it "
@@ -830,6 +1289,7 @@ static void gst_flag_mask_class_init(GstFlagMaskClass *klass) {
   trans_class->stop = GST_DEBUG_FUNCPTR(gst_flag_mask_stop);
   trans_class->transform_caps = GST_DEBUG_FUNCPTR(gst_flag_mask_transform_caps);
   trans_class->sink_event = GST_DEBUG_FUNCPTR(gst_flag_mask_sink_event);
+  trans_class->transform_ip = GST_DEBUG_FUNCPTR(gst_flag_mask_transform_ip);
   filter_class->set_info = GST_DEBUG_FUNCPTR(gst_flag_mask_set_info);
   filter_class->transform_frame_ip = GST_DEBUG_FUNCPTR(gst_flag_mask_transform_frame_ip);
 
@@ -840,4 +1300,5 @@ static void gst_flag_mask_init(GstFlagMask *self) {
   new (&self->settings) Settings();
   new (&self->stream) Stream();
   new (&self->stream_lock) std::mutex();
+  new (&self->outcome) FrameOutcome();
 }

@@ -291,7 +291,90 @@ void overlayPacked(cv::Mat &plane, const PackedLayout &l, const cv::Mat &mask,
   drawOutline(plane, mask, style.overlay_outline, layoutScalar(l, 255, 255, 255, 255));
 }
 
+// ---- Soft masks ------------------------------------------------------------------------------
+
+// dst = mix of object and background renders by alpha, where 0 < alpha < 255; every byte of a
+// pixel (alpha and padding too). Elsewhere dst keeps what the plain mode wrote.
+void mixByAlpha(cv::Mat dst, const cv::Mat &object, const cv::Mat &background,
+                const cv::Mat &alpha) {
+  const int channels = dst.channels();
+  cv::parallel_for_(cv::Range(0, dst.rows), [&](const cv::Range &rows) {
+    for (int y = rows.start; y < rows.end; ++y) {
+      uint8_t *d = dst.ptr<uint8_t>(y);
+      const uint8_t *o = object.ptr<uint8_t>(y), *b = background.ptr<uint8_t>(y);
+      const uint8_t *a = alpha.ptr<uint8_t>(y);
+      for (int x = 0; x < dst.cols; ++x) {
+        const int w = a[x];
+        if (w == 0 || w == 255)
+          continue;
+        for (int c = x * channels; c < (x + 1) * channels; ++c)
+          d[c] = static_cast<uint8_t>((o[c] * w + b[c] * (255 - w) + 127) / 255);
+      }
+    }
+  });
+}
+
+void checkSoftMask(const SoftMask &mask, cv::Size frame) {
+  checkMask(mask.alpha, frame);
+  if ((mask.band & cv::Rect(cv::Point(0, 0), frame)) != mask.band)
+    throw Error("flagmask: the soft mask's band is not inside the " + sizeText(frame) + " frame");
+}
+
+// Plain 0/255 masks of a size, for rendering a band as all object or all background.
+cv::Mat filled(cv::Size size, int value) {
+  return cv::Mat(size, CV_8UC1, cv::Scalar(value));
+}
+
+// The band grown to even coordinates (or to the frame's edge), so that it covers whole 4:2:0
+// chroma samples and its chroma planes have the size the YUV functions expect.
+cv::Rect evenBand(const cv::Rect &band, cv::Size frame) {
+  const int x0 = band.x & ~1, y0 = band.y & ~1;
+  const int x1 = std::min(frame.width, (band.br().x + 1) & ~1);
+  const int y1 = std::min(frame.height, (band.br().y + 1) & ~1);
+  return cv::Rect(x0, y0, x1 - x0, y1 - y0);
+}
+
+cv::Rect chromaBand(const cv::Rect &even_band) {
+  return cv::Rect(even_band.x / 2, even_band.y / 2, (even_band.width + 1) / 2,
+                  (even_band.height + 1) / 2);
+}
+
+cv::Mat chromaAlpha(const cv::Mat &alpha, cv::Size chroma) {
+  cv::Mat small;
+  cv::resize(alpha, small, chroma, 0, 0, cv::INTER_AREA);
+  return small;
+}
+
 } // namespace
+
+SoftMask featherMask(const cv::Mat &mask, int radius) {
+  if (mask.type() != CV_8UC1)
+    throw Error("flagmask: the mask to feather must be 8-bit single-channel");
+  SoftMask out{mask, cv::Rect()};
+  if (radius <= 0) // the common case: no scan of the frame-sized mask
+    return out;
+  const cv::Rect box = cv::boundingRect(mask);
+  if (box.empty())
+    return out;
+  const cv::Rect band = (box + cv::Size(2 * radius, 2 * radius) - cv::Point(radius, radius)) &
+                        cv::Rect(0, 0, mask.cols, mask.rows);
+  // Outside the band the mask is 0 (the band holds the whole object): only the band is computed.
+  // Its own edges are replicated: inside the frame they are background, at the frame's edge the
+  // object goes on.
+  cv::Mat soft;
+  cv::blur(mask(band) != 0, soft, cv::Size(2 * radius + 1, 2 * radius + 1), cv::Point(-1, -1),
+           cv::BORDER_REPLICATE);
+  out.alpha = cv::Mat::zeros(mask.size(), CV_8UC1);
+  soft.copyTo(out.alpha(band));
+  out.band = band;
+  return out;
+}
+
+SoftMask invertMask(const SoftMask &mask) {
+  SoftMask out{cv::Mat(), mask.band};
+  cv::bitwise_not(mask.alpha, out.alpha);
+  return out;
+}
 
 YuvColor rgbToYuv(uint8_t r, uint8_t g, uint8_t b, const YuvMatrix &m) {
   const double kg = 1.0 - m.kr - m.kb;
@@ -399,6 +482,71 @@ void applyNv12(cv::Mat &y, cv::Mat &uv, const cv::Mat &mask, Mode mode, const Yu
   const YuvColor bg = backgroundYuv(style, matrix);
   applyLuma(y, mask, mask == 0, mode, matrix, bg, style);
   applyChroma(uv, chromaMask(mask, uv.size()) == 0, mode, chromaScalar(bg, 2, false), style);
+}
+
+} // namespace flagmask
+
+namespace flagmask {
+
+// The band is rendered twice from its original pixels, as all object and as all background, then
+// the plain mode runs on the whole frame and the band's soft pixels get the mix of the two renders.
+
+void applyPacked(cv::Mat &plane, const PackedLayout &layout, const SoftMask &mask, Mode mode,
+                 const ModeStyle &style) {
+  checkLayout(plane, layout);
+  checkSoftMask(mask, plane.size());
+  if (mask.band.empty()) {
+    applyPacked(plane, layout, mask.alpha, mode, style);
+    return;
+  }
+  const cv::Rect &band = mask.band;
+  cv::Mat object = plane(band).clone(), background = plane(band).clone();
+  applyPacked(object, layout, filled(band.size(), 255), mode, style);
+  applyPacked(background, layout, filled(band.size(), 0), mode, style);
+  applyPacked(plane, layout, mask.alpha, mode, style);
+  mixByAlpha(plane(band), object, background, mask.alpha(band));
+}
+
+void applyI420(cv::Mat &y, cv::Mat &u, cv::Mat &v, const SoftMask &mask, Mode mode,
+               const YuvMatrix &matrix, const ModeStyle &style) {
+  checkSoftMask(mask, y.size());
+  if (mask.band.empty()) {
+    applyI420(y, u, v, mask.alpha, mode, matrix, style);
+    return;
+  }
+  refuseAlphaForYuv(mode);
+  checkChroma(u, y.size(), 1);
+  checkChroma(v, y.size(), 1);
+  const cv::Rect band = evenBand(mask.band, y.size()), cband = chromaBand(band);
+  cv::Mat yo = y(band).clone(), uo = u(cband).clone(), vo = v(cband).clone();
+  cv::Mat yb = y(band).clone(), ub = u(cband).clone(), vb = v(cband).clone();
+  applyI420(yo, uo, vo, filled(band.size(), 255), mode, matrix, style);
+  applyI420(yb, ub, vb, filled(band.size(), 0), mode, matrix, style);
+  applyI420(y, u, v, mask.alpha, mode, matrix, style);
+  const cv::Mat alpha = mask.alpha(band), calpha = chromaAlpha(alpha, cband.size());
+  mixByAlpha(y(band), yo, yb, alpha);
+  mixByAlpha(u(cband), uo, ub, calpha);
+  mixByAlpha(v(cband), vo, vb, calpha);
+}
+
+void applyNv12(cv::Mat &y, cv::Mat &uv, const SoftMask &mask, Mode mode, const YuvMatrix &matrix,
+               const ModeStyle &style) {
+  checkSoftMask(mask, y.size());
+  if (mask.band.empty()) {
+    applyNv12(y, uv, mask.alpha, mode, matrix, style);
+    return;
+  }
+  refuseAlphaForYuv(mode);
+  checkChroma(uv, y.size(), 2);
+  const cv::Rect band = evenBand(mask.band, y.size()), cband = chromaBand(band);
+  cv::Mat yo = y(band).clone(), uvo = uv(cband).clone();
+  cv::Mat yb = y(band).clone(), uvb = uv(cband).clone();
+  applyNv12(yo, uvo, filled(band.size(), 255), mode, matrix, style);
+  applyNv12(yb, uvb, filled(band.size(), 0), mode, matrix, style);
+  applyNv12(y, uv, mask.alpha, mode, matrix, style);
+  const cv::Mat alpha = mask.alpha(band);
+  mixByAlpha(y(band), yo, yb, alpha);
+  mixByAlpha(uv(cband), uvo, uvb, chromaAlpha(alpha, cband.size()));
 }
 
 } // namespace flagmask

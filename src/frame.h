@@ -98,6 +98,42 @@ void applyI420(cv::Mat &y, cv::Mat &u, cv::Mat &v, const cv::Mat &mask, Mode mod
 void applyNv12(cv::Mat &y, cv::Mat &uv, const cv::Mat &mask, Mode mode, const YuvMatrix &matrix,
                const ModeStyle &style = {});
 
+// ---- Soft edges ------------------------------------------------------------------------------
+
+// A mask whose values between 0 and 255 mix the object's output with the background's, by
+// value / 255, pixel by pixel (and by the mask reduced to chroma size on chroma planes). Every
+// value strictly between 0 and 255 lies inside band, so the mixing is confined to it; an empty band
+// means a plain 0/255 mask, applied exactly as the cv::Mat overloads above apply it.
+struct SoftMask {
+  cv::Mat alpha; // CV_8UC1 at the frame's size, 255 = object, 0 = background
+  cv::Rect band; // bounds every value strictly between 0 and 255; empty when there are none
+};
+
+// The object's mask (CV_8UC1, 0/255) with an edge radius pixels wide on each side of its boundary:
+// across a straight boundary alpha rises linearly over 2 * radius + 1 pixels, from 0 at radius + 1
+// pixels outside to 255 at radius pixels inside (a (2 radius + 1)^2 box average of the mask, which
+// costs the same whatever the radius). Only the object's box grown by radius is computed: nothing
+// changes elsewhere. The frame's own edges do not count as a boundary (an object cut by the frame
+// stays opaque up to it). radius 0 gives the mask itself, with an empty band.
+SoftMask featherMask(const cv::Mat &mask, int radius);
+
+// The background's soft mask: 255 - alpha, the same band.
+SoftMask invertMask(const SoftMask &mask);
+
+// The modes with a soft mask: where 0 < alpha < 255 the pixel is the mix of what the mode writes
+// for the object (cutout: the pixel; alpha: the pixel, opaque; mask: white; overlay: the pixel)
+// and for the background (cutout: background colour; alpha: transparent; mask: black; overlay:
+// dimmed). The overlay outline runs just outside the soft edge. Work beyond the plain modes' is
+// confined to the band.
+void applyPacked(cv::Mat &plane, const PackedLayout &layout, const SoftMask &mask, Mode mode,
+                 const ModeStyle &style = {});
+
+void applyI420(cv::Mat &y, cv::Mat &u, cv::Mat &v, const SoftMask &mask, Mode mode,
+               const YuvMatrix &matrix, const ModeStyle &style = {});
+
+void applyNv12(cv::Mat &y, cv::Mat &uv, const SoftMask &mask, Mode mode, const YuvMatrix &matrix,
+               const ModeStyle &style = {});
+
 // The mask of a subsampled chroma plane: a chroma sample is object when most of the luma pixels it
 // covers are (INTER_AREA reduction of the full mask, then a cut at half). Deriving it from the
 // full mask, not from the working mask, keeps luma and chroma edges on the same pixels.

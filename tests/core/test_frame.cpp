@@ -335,3 +335,82 @@ TEST(FrameYuv, ChromaMaskFollowsMajority) {
   EXPECT_EQ(c.at<uint8_t>(1, 1), 0);
   EXPECT_EQ(cv::countNonZero(c), 1);
 }
+
+// ---- Soft edges (feather)
+// ------------------------------------------------------------------------
+
+TEST(FrameFeather, ZeroRadiusIsTheMaskItself) {
+  const cv::Mat mask = rectMask({64, 48});
+  const flagmask::SoftMask soft = flagmask::featherMask(mask, 0);
+  EXPECT_EQ(soft.alpha.data, mask.data);
+  EXPECT_TRUE(soft.band.empty());
+}
+
+TEST(FrameFeather, LinearRampAcrossTheBoundary) {
+  const int r = 3;
+  const flagmask::SoftMask soft = flagmask::featherMask(rectMask({64, 48}), r);
+  EXPECT_EQ(soft.band,
+            cv::Rect(kObject.x - r, kObject.y - r, kObject.width + 2 * r, kObject.height + 2 * r));
+  const int y = kObject.y + kObject.height / 2, edge = kObject.x;
+  EXPECT_EQ(soft.alpha.at<uint8_t>(y, edge - r - 1), 0);
+  EXPECT_EQ(soft.alpha.at<uint8_t>(y, edge + r), 255);
+  for (int x = edge - r; x < edge + r; ++x) {
+    EXPECT_GT(soft.alpha.at<uint8_t>(y, x), 0) << x;
+    EXPECT_LT(soft.alpha.at<uint8_t>(y, x), 255) << x;
+    EXPECT_LT(soft.alpha.at<uint8_t>(y, x), soft.alpha.at<uint8_t>(y, x + 1)) << x;
+  }
+  // Nothing soft outside the band.
+  cv::Mat outside = soft.alpha.clone();
+  outside(soft.band).setTo(0);
+  EXPECT_EQ(cv::countNonZero(outside), 0);
+}
+
+TEST(FrameFeather, FrameEdgeIsNotABoundaryAndHugeRadiusIsClipped) {
+  const cv::Size size(20, 10);
+  const flagmask::SoftMask soft = flagmask::featherMask(rectMask(size, {0, 0, 10, 10}), 64);
+  EXPECT_EQ(soft.band, cv::Rect(0, 0, 20, 10));
+  EXPECT_EQ(soft.alpha.at<uint8_t>(5, 0), soft.alpha.at<uint8_t>(0, 0));
+  const flagmask::SoftMask inverted = flagmask::invertMask(soft);
+  EXPECT_EQ(inverted.band, soft.band);
+  EXPECT_EQ(inverted.alpha.at<uint8_t>(5, 3), 255 - soft.alpha.at<uint8_t>(5, 3));
+}
+
+// Mask mode writes the soft mask itself as grey; alpha mode writes it as the alpha channel.
+TEST(FrameFeather, PackedModesMixByAlpha) {
+  const cv::Size size(64, 48);
+  const flagmask::SoftMask soft = flagmask::featherMask(rectMask(size), 4);
+  cv::Mat storage;
+  cv::Mat plane = paddedPlane(size, CV_8UC4, storage, 3, 90);
+  flagmask::applyPacked(plane, PackedLayout::rgba(), soft, Mode::Mask);
+  cv::Mat channels[4];
+  cv::split(plane, channels);
+  EXPECT_EQ(cv::countNonZero(channels[0] != soft.alpha), 0);
+  plane.setTo(cv::Scalar::all(90));
+  flagmask::applyPacked(plane, PackedLayout::rgba(), soft, Mode::Alpha);
+  cv::split(plane, channels);
+  EXPECT_EQ(cv::countNonZero(channels[3] != soft.alpha), 0);
+  EXPECT_EQ(cv::countNonZero(channels[0] != 90), 0); // colour untouched
+}
+
+TEST(FrameFeather, YuvOddSizeMixesLumaAndChroma) {
+  const cv::Size size(41, 31);
+  const flagmask::SoftMask soft = flagmask::featherMask(rectMask(size, {5, 5, 20, 15}), 5);
+  const YuvMatrix m;
+  cv::Mat y(size, CV_8UC1, cv::Scalar(120)), u(16, 21, CV_8UC1, cv::Scalar(60)),
+      v(16, 21, CV_8UC1, cv::Scalar(200)), uv(16, 21, CV_8UC2, cv::Scalar(60, 200));
+  flagmask::applyI420(y, u, v, soft, Mode::Mask, m);
+  for (int x = 0; x < size.width; ++x) { // luma is black + alpha * (white - black), rounded
+    const int a = soft.alpha.at<uint8_t>(12, x);
+    EXPECT_NEAR(y.at<uint8_t>(12, x), 16 + a * (235 - 16) / 255.0, 1.0) << x;
+  }
+  EXPECT_EQ(cv::countNonZero(u != 128), 0);
+  cv::Mat y2(size, CV_8UC1, cv::Scalar(120));
+  flagmask::ModeStyle style;
+  style.background_argb = 0xff00ff00;
+  flagmask::applyNv12(y2, uv, soft, Mode::Cutout, m, style);
+  const flagmask::YuvColor green = flagmask::rgbToYuv(0, 255, 0, m);
+  EXPECT_EQ(y2.at<uint8_t>(0, 40), green.y);           // far background
+  EXPECT_EQ(y2.at<uint8_t>(12, 15), 120);              // deep inside
+  EXPECT_GT(std::abs(y2.at<uint8_t>(12, 5) - 120), 0); // on the edge: a mix
+  EXPECT_GT(std::abs(y2.at<uint8_t>(12, 5) - green.y), 0);
+}
