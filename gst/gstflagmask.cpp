@@ -883,8 +883,8 @@ static flagmask::Result segment(Stream &stream, GstVideoFrame *frame, const Fram
     result = stream.segmenter.process(image);
     result.mask = full_mask(stream, frame, image, result.mask);
   }
-  // The box is scaled from the working size: keep it inside the frame whatever the rounding.
-  result.box &= cv::Rect(cv::Point(0, 0), size);
+  // The tracker saw the working image: its box is in working pixels.
+  result.box = flagmask::scaleRect(result.box, working, size);
   return result;
 }
 

@@ -203,18 +203,6 @@ bool steady(double area, double prev_area) {
   return std::max(area, prev_area) / std::min(area, prev_area) <= kAdaptAreaChange;
 }
 
-cv::Rect scaleRect(const cv::Rect &r, cv::Size from, cv::Size to) {
-  if (r.empty())
-    return {};
-  const double sx = static_cast<double>(to.width) / from.width;
-  const double sy = static_cast<double>(to.height) / from.height;
-  const int x0 = static_cast<int>(std::floor(r.x * sx)),
-            y0 = static_cast<int>(std::floor(r.y * sy));
-  const int x1 = static_cast<int>(std::ceil(r.br().x * sx)),
-            y1 = static_cast<int>(std::ceil(r.br().y * sy));
-  return cv::Rect(x0, y0, x1 - x0, y1 - y0) & cv::Rect(0, 0, to.width, to.height);
-}
-
 } // namespace
 
 struct Segmenter::State {
@@ -502,6 +490,18 @@ cv::Mat reduceToWorking(const cv::Mat &image, cv::Size working) {
   cv::Mat small;
   cv::resize(image, small, working, 0, 0, cv::INTER_AREA);
   return small;
+}
+
+cv::Rect scaleRect(const cv::Rect &r, cv::Size from, cv::Size to) {
+  if (r.empty())
+    return {};
+  const double sx = static_cast<double>(to.width) / from.width;
+  const double sy = static_cast<double>(to.height) / from.height;
+  const int x0 = static_cast<int>(std::floor(r.x * sx)),
+            y0 = static_cast<int>(std::floor(r.y * sy));
+  const int x1 = static_cast<int>(std::ceil(r.br().x * sx)),
+            y1 = static_cast<int>(std::ceil(r.br().y * sy));
+  return cv::Rect(x0, y0, x1 - x0, y1 - y0) & cv::Rect(0, 0, to.width, to.height);
 }
 
 cv::Mat upscaleMask(const cv::Mat &mask, cv::Size size) {

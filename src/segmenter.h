@@ -78,6 +78,10 @@ cv::Size workingSize(cv::Size frame, int max_side);
 // when it is that size already. Everything that feeds the tracker reduces through this one.
 cv::Mat reduceToWorking(const cv::Mat &image, cv::Size working);
 
+// A box in an image of size from, scaled to the same place in an image of size to: the smallest
+// box there that covers it, clipped to the image (empty stays empty).
+cv::Rect scaleRect(const cv::Rect &r, cv::Size from, cv::Size to);
+
 // Brings a working-resolution mask (CV_8U, 255 = object) to size with smooth edges: bilinear
 // interpolation, then a cut at half. Segmenter::seed brings the seed mask to working size with it;
 // process() brings its own output to the frame's size along the frame's edges (GuidedUpsampler).

@@ -317,6 +317,32 @@ GST_START_TEST(test_roi_meta_on_every_buffer) {
 }
 GST_END_TEST;
 
+// The analysis runs at a smaller size than the frame (working-size 64 on 160x120): the box must
+// still be in frame pixels, in the meta and in the message alike.
+GST_START_TEST(test_box_in_frame_pixels) {
+  const GstVideoInfo info = video_info("BGR", kSize);
+  GstBus *bus = gst_bus_new();
+  GstHarness *h =
+      harness_new("seed-mask=" + seed_path + " working-size=64 post-messages=true", &info, bus);
+  for (int i = 0; i < 3; ++i) { // the seed frame, then tracked frames
+    const int x = kSeedX + 3 * i;
+    GstBuffer *out = push_pull(h, scene(kSize, x), &info);
+    check_object_roi(out, x);
+    gst_buffer_unref(out);
+    GstMessage *msg = pop_frame_message(bus);
+    fail_unless(msg != nullptr);
+    const GstStructure *s = gst_message_get_structure(msg);
+    gint bx = -1, bw = -1;
+    fail_unless(gst_structure_get_int(s, "x", &bx) && gst_structure_get_int(s, "width", &bw));
+    const cv::Rect object = object_rect(kSize, x);
+    fail_unless(near(bx, object.x, 4) && near(bw, object.width, 6), "box x %d width %d", bx, bw);
+    gst_message_unref(msg);
+  }
+  gst_harness_teardown(h);
+  gst_object_unref(bus);
+}
+GST_END_TEST;
+
 GST_START_TEST(test_roi_meta_none_when_lost) {
   const GstVideoInfo info = video_info("BGR", kSize);
   GstHarness *h = harness_new("model=" + model_path, &info);
@@ -958,6 +984,7 @@ static Suite *features_suite(void) {
   tcase_add_test(tc, test_post_messages_lost);
   tcase_add_test(tc, test_post_messages_outside_locks);
   tcase_add_test(tc, test_roi_meta_on_every_buffer);
+  tcase_add_test(tc, test_box_in_frame_pixels);
   tcase_add_test(tc, test_roi_meta_none_when_lost);
   tcase_add_test(tc, test_roi_meta_kept_when_copied);
   tcase_add_test(tc, test_invert_every_mode);
