@@ -12,6 +12,11 @@
  * Exit status: 0 the stream ran to its end (the summary is printed then), 1 an error (printed as
  * the element gave it), 2 usage.
  *
+ * Progress goes to stderr while the stream runs: a bar redrawn in place when stderr is a terminal,
+ * otherwise a plain line every few seconds (--progress-every), so a log stays readable; --quiet
+ * turns it off. The position comes from a position/duration query of the pipeline (a file), or
+ * from the frames received against the frames asked for (the test source).
+ *
  *   GST_PLUGIN_PATH=build/gst build/examples/flagmask-embed
  *   GST_PLUGIN_PATH=build/gst build/examples/flagmask-embed --input clip.avi --seed-mask first.png
  */
@@ -31,20 +36,37 @@
 /* videotestsrc's ball (animation-mode=frames) is centred on frame 0 with a radius of about 18
  * pixels in a 320x240 frame. */
 #define BALL_RADIUS 18
+/* Progress: plain lines every 5 s by default (a log need not hear more); a bar redrawn 10 times a
+ * second, BAR_WIDTH characters wide. */
+#define DEFAULT_PROGRESS_EVERY 5.0
+#define BAR_REFRESH (100 * GST_MSECOND)
+#define BAR_WIDTH 30
 
 typedef struct {
   gchar *input;
   gchar *seed_mask;
   gchar *model;
   gint frames;
+  gboolean quiet;
+  gdouble progress_every;
 } Options;
 
-/* What the appsink callback measures, in the streaming thread; read once the stream has ended. */
+/* What the appsink callback measures, in the streaming thread; read once the stream has ended
+ * (frames also while it runs, atomically, for the progress report). */
 typedef struct {
-  guint frames;
+  gint frames;
   gint width, height;
   gdouble sum, min, max; /* fraction of each frame's pixels that are the object */
 } Summary;
+
+/* The progress report on stderr while the stream runs. */
+typedef struct {
+  gboolean enabled;
+  gboolean terminal;  /* stderr is a terminal: one bar, redrawn in place */
+  GstClockTime every; /* between two reports */
+  gint total_frames;  /* the frames asked of the test source; 0 for a file (its duration says) */
+  gboolean drawn;     /* the bar is on the terminal's current line */
+} Progress;
 
 static int parse_options(int *argc, char ***argv, Options *o) {
   const GOptionEntry entries[] = {
@@ -56,11 +78,15 @@ static int parse_options(int *argc, char ***argv, Options *o) {
        "FILE"},
       {"frames", 'n', 0, G_OPTION_ARG_INT, &o->frames,
        "Frames of the test source (default 60; not with --input)", "N"},
+      {"quiet", 'q', 0, G_OPTION_ARG_NONE, &o->quiet, "No progress report on stderr", NULL},
+      {"progress-every", 0, 0, G_OPTION_ARG_DOUBLE, &o->progress_every,
+       "Seconds between progress lines when stderr is not a terminal (default 5)", "S"},
       {NULL}};
   GOptionContext *context = g_option_context_new("- run flagmask inside a program");
   g_option_context_set_summary(
       context, "Runs SOURCE ! flagmask mode=mask ! appsink to the end of the stream and prints\n"
                "frames=N size=WxH mean_object=F min_object=F max_object=F seconds=S\n"
+               "Progress goes to stderr: a bar on a terminal, plain lines otherwise.\n"
                "Exit status: 0 ok, 1 error, 2 usage.");
   g_option_context_add_main_entries(context, entries, NULL);
   g_option_context_add_group(context, gst_init_get_option_group());
@@ -81,6 +107,8 @@ static int parse_options(int *argc, char ***argv, Options *o) {
     problem = "with --input, give --seed-mask or --model";
   else if (o->frames != FRAMES_UNSET && o->frames < 1)
     problem = "--frames needs a positive number";
+  else if (!(o->progress_every > 0.0))
+    problem = "--progress-every needs a positive number of seconds";
   if (problem) {
     g_printerr("flagmask-embed: %s\n(see flagmask-embed --help)\n", problem);
     return 2;
@@ -160,7 +188,7 @@ static GstFlowReturn on_new_sample(GstAppSink *sink, gpointer user_data) {
     summary->sum += f;
     summary->min = summary->frames == 0 ? f : MIN(summary->min, f);
     summary->max = summary->frames == 0 ? f : MAX(summary->max, f);
-    summary->frames++;
+    g_atomic_int_inc(&summary->frames);
     gst_video_frame_unmap(&frame);
   }
   gst_sample_unref(sample);
@@ -219,6 +247,64 @@ static GstElement *build_pipeline(const Options *o, const gchar *seed, Summary *
   return pipeline;
 }
 
+/* How far the stream is, 0..1, or -1 when neither the frame count nor the duration says. */
+static gdouble progress_fraction(const Progress *p, gint frames, gint64 position, gint64 duration) {
+  if (p->total_frames > 0)
+    return MIN(1.0, (gdouble)frames / p->total_frames);
+  if (position >= 0 && duration > 0)
+    return MIN(1.0, (gdouble)position / (gdouble)duration);
+  return -1.0;
+}
+
+/* "frame 42, 1.4 s of 3.3 s": what is known of where the stream is. */
+static gchar *progress_position(gint frames, gint64 position, gint64 duration) {
+  GString *text = g_string_new(NULL);
+  g_string_append_printf(text, "frame %d", frames);
+  if (position >= 0)
+    g_string_append_printf(text, ", %.1f s", (gdouble)position / GST_SECOND);
+  if (position >= 0 && duration > 0)
+    g_string_append_printf(text, " of %.1f s", (gdouble)duration / GST_SECOND);
+  return g_string_free(text, FALSE);
+}
+
+/* One report: the bar redrawn on a terminal, a plain line otherwise. The position and duration
+ * come from the pipeline's queries (a file's demuxer knows its duration; the test source does
+ * not, but the program knows how many frames it asked for). */
+static void report_progress(GstElement *pipeline, const Summary *s, Progress *p) {
+  gint64 position = -1, duration = -1;
+  if (!gst_element_query_position(pipeline, GST_FORMAT_TIME, &position))
+    position = -1;
+  if (!gst_element_query_duration(pipeline, GST_FORMAT_TIME, &duration))
+    duration = -1;
+  const gint frames = g_atomic_int_get(&s->frames);
+  const gdouble fraction = progress_fraction(p, frames, position, duration);
+  gchar *where = progress_position(frames, position, duration);
+  if (p->terminal) {
+    /* \r back to the line's start, \033[K clears what a longer line left. The two strings are
+     * BAR_WIDTH characters long; %.*s takes as many of them as the bar needs. */
+    if (fraction >= 0) {
+      const gint filled = (gint)(fraction * BAR_WIDTH + 0.5);
+      g_printerr("\r[%.*s%.*s] %3.0f%%  %s\033[K", filled, "##############################",
+                 BAR_WIDTH - filled, "------------------------------", 100 * fraction, where);
+    } else {
+      g_printerr("\r%s\033[K", where);
+    }
+    p->drawn = TRUE;
+  } else if (fraction >= 0) {
+    g_printerr("flagmask-embed: %.0f%% (%s)\n", 100 * fraction, where);
+  } else {
+    g_printerr("flagmask-embed: %s\n", where);
+  }
+  g_free(where);
+}
+
+/* Takes the bar off the terminal before the summary or an error is printed. */
+static void end_progress(Progress *p) {
+  if (p->drawn)
+    g_printerr("\r\033[K");
+  p->drawn = FALSE;
+}
+
 static void print_error(GstMessage *message) {
   GError *error = NULL;
   gchar *debug = NULL;
@@ -229,15 +315,21 @@ static void print_error(GstMessage *message) {
   g_free(debug);
 }
 
-/* Plays the pipeline and waits on its bus for the end of the stream or the first error.
- * Returns TRUE at the end of the stream. */
-static gboolean run(GstElement *pipeline) {
+/* Plays the pipeline and waits on its bus for the end of the stream or the first error, reporting
+ * progress each time the wait times out. Returns TRUE at the end of the stream. */
+static gboolean run(GstElement *pipeline, const Summary *summary, Progress *progress) {
   GstBus *bus = gst_element_get_bus(pipeline);
   const gboolean started =
       gst_element_set_state(pipeline, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE;
   /* A failed start has posted its error already: do not wait for an end that will not come. */
-  GstMessage *message = gst_bus_timed_pop_filtered(bus, started ? GST_CLOCK_TIME_NONE : 0,
-                                                   GST_MESSAGE_ERROR | GST_MESSAGE_EOS);
+  const GstClockTime wait = !started            ? 0
+                            : progress->enabled ? progress->every
+                                                : GST_CLOCK_TIME_NONE;
+  GstMessage *message;
+  while (!(message = gst_bus_timed_pop_filtered(bus, wait, GST_MESSAGE_ERROR | GST_MESSAGE_EOS)) &&
+         started)
+    report_progress(pipeline, summary, progress);
+  end_progress(progress);
   gboolean ok = FALSE;
   if (!message)
     g_printerr("flagmask-embed: the pipeline did not start\n");
@@ -253,7 +345,7 @@ static gboolean run(GstElement *pipeline) {
 }
 
 static void print_summary(const Summary *s, gdouble seconds) {
-  printf("frames=%u size=%dx%d mean_object=%.4f min_object=%.4f max_object=%.4f seconds=%.2f\n",
+  printf("frames=%d size=%dx%d mean_object=%.4f min_object=%.4f max_object=%.4f seconds=%.2f\n",
          s->frames, s->width, s->height, s->frames ? s->sum / s->frames : 0.0, s->min, s->max,
          seconds);
 }
@@ -265,7 +357,7 @@ static void free_options(Options *o) {
 }
 
 int main(int argc, char **argv) {
-  Options o = {.frames = FRAMES_UNSET};
+  Options o = {.frames = FRAMES_UNSET, .progress_every = DEFAULT_PROGRESS_EVERY};
   const int usage = parse_options(&argc, &argv, &o);
   if (usage != 0) {
     free_options(&o); /* the options parsed before the problem was found */
@@ -281,8 +373,12 @@ int main(int argc, char **argv) {
   GstElement *pipeline =
       (o.seed_mask || o.model || ball_seed) ? build_pipeline(&o, seed, &summary) : NULL;
   if (pipeline) {
+    Progress progress = {.enabled = !o.quiet, .terminal = isatty(STDERR_FILENO)};
+    progress.every =
+        progress.terminal ? BAR_REFRESH : (GstClockTime)(o.progress_every * GST_SECOND);
+    progress.total_frames = o.input ? 0 : o.frames;
     const gint64 start = g_get_monotonic_time();
-    const gboolean ok = run(pipeline);
+    const gboolean ok = run(pipeline, &summary, &progress);
     gst_object_unref(pipeline);
     if (ok)
       print_summary(&summary, (g_get_monotonic_time() - start) / 1e6);

@@ -8,6 +8,10 @@ PACKAGES=(
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
   libopencv-dev libopencv-contrib-dev libgtest-dev
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
+  # x264enc, for the RTP H.264 pipeline of docs/examples.md (its test skips it without)
+  gstreamer1.0-plugins-ugly
+  # The Python example (examples/flagmask_messages.py): PyGObject and GStreamer's typelibs
+  python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0
   # Reliability checks (.ci/run): memcheck, and clang with libFuzzer for scripts/fuzz.sh. The
   # sanitizer runtimes (libasan, libubsan) come with g++.
   valgrind clang libclang-rt-14-dev

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The users' side, run by `meson test --suite tools`: flagmask-train's --box, --video and
-# --write-mask on generated data, the embedding example (examples/embed.c) against the plugin in
-# the build tree, and the pipelines docs/examples.md gives. Exit 77 = skipped.
+# --write-mask on generated data, the embedding example (examples/embed.c) and the Python example
+# (examples/flagmask_messages.py) against the plugin in the build tree, and the pipelines
+# docs/examples.md and docs/howto.md give. Exit 77 = skipped.
 set -euo pipefail
 
-case_name=${1:?usage: check_tools.sh train-box|train-video|train-usage|embed-ball|embed-file|embed-errors|doc-pipelines}
+case_name=${1:?usage: check_tools.sh train-box|train-video|train-usage|embed-ball|embed-file|embed-errors|embed-progress|py-messages|py-errors|py-progress|doc-howto|doc-pipelines}
 work=$(mktemp -d)
 receiver=
 cleanup() {
@@ -25,6 +26,31 @@ FRAMES=12
 fail() { echo "FAIL: $*" >&2; exit 1; }
 skip() { echo "SKIP: $*"; exit 77; }
 need_gst() { command -v gst-launch-1.0 >/dev/null || skip "no gst-launch-1.0"; }
+# Whether script(1) can give a program a pseudo-terminal here.
+have_pty() { command -v script >/dev/null && script -qec true /dev/null </dev/null >/dev/null 2>&1; }
+# Whether this build's flagmask has a property (gst-inspect's output taken whole: grep -q in a
+# pipe would end it early, and pipefail would call that a failure).
+has_property() { [[ $(gst-inspect-1.0 flagmask 2>/dev/null) == *"  $1 "*:* ]]; }
+# The Python example runs with Debian's python3 (a python3 earlier on PATH may lack PyGObject).
+PYTHON=${FLAGMASK_PYTHON:-/usr/bin/python3}
+# Under scripts/sanitize.sh the plugin is built with ASan, and an interpreter that is not loads it
+# only with the ASan runtime preloaded: a shim does that, as sanitize.sh's gst-launch-1.0 shims do
+# (leak checking off: the interpreter's exit-time leaks are not ours). libstdc++ is preloaded too:
+# ASan resolves the __cxa_throw it intercepts at start, and Python does not load libstdc++ itself.
+plugin_libs=$(ldd "${GST_PLUGIN_PATH:-}/libgstflagmask.so" 2>/dev/null || true)
+asan_runtime=$(awk '/libasan/ { print $3 }' <<<"$plugin_libs")
+if [[ -n $asan_runtime ]]; then
+  preload="$asan_runtime $(awk '/libstdc\+\+/ { print $3 }' <<<"$plugin_libs")"
+  printf '#!/bin/sh\nLD_PRELOAD="%s" ASAN_OPTIONS=detect_leaks=0 exec %s "$@"\n' \
+    "$preload" "$PYTHON" >"$work/python3"
+  chmod +x "$work/python3"
+  PYTHON=$work/python3
+fi
+SOURCE_ROOT=${FLAGMASK_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+need_pygst() {
+  "$PYTHON" -c 'import gi; gi.require_version("Gst", "1.0"); from gi.repository import Gst' \
+    2>/dev/null || skip "$PYTHON has no PyGObject with Gst (python3-gi, gir1.2-gstreamer-1.0)"
+}
 
 at_least() { # value floor label
   echo "$3: $1 (floor $2)"
@@ -67,6 +93,29 @@ track_video() {
     ! videoconvert ! video/x-raw,format=GRAY8 ! pngenc compression-level=1 \
     ! multifilesink location="$work/masks/%05d.png" >&2
   "$FLAGMASK_COMPARE" "$truth" "$work/masks" | sed -n 's/.*mean_iou=\([0-9.]*\).*/\1/p'
+}
+
+# The Python example's output in $work/stdout: one line per frame of the fixture, each the flag
+# tracked with a sane area, box and confidence, times rising; then the summary.
+check_message_lines() {
+  local n
+  n=$(grep -c '^time=' "$work/stdout" || true)
+  [[ $n -eq $FRAMES ]] || fail "$1: $n message lines, expected $FRAMES: $(cat "$work/stdout")"
+  # The cloth covers 0.160 of the frame (0.13 on the first frame found by a model alone); its box
+  # is about 160x70 at x 70, y 20.
+  awk -v label="$1" '
+    /^time=/ {
+      split($1, t, "[=:]"); now = t[2] * 3600 + t[3] * 60 + t[4]
+      split($3, a, "="); split($4, b, "[=,]"); split($5, c, "=")
+      if ($2 != "state=tracking" || a[2] < 0.10 || a[2] > 0.20 || b[2] < 55 || b[2] > 85 ||
+          b[4] < 140 || b[4] > 180 || b[5] < 50 || b[5] > 90 || c[2] < 0 || c[2] > 1 ||
+          (NR > 1 && now <= last)) { print label ": insane line: " $0; bad = 1 }
+      last = now
+    }
+    END { exit bad }' "$work/stdout" || fail "$1: a message line out of range"
+  grep -qE "^frames=$FRAMES tracking=$FRAMES lost=0 mean_area=0\.1[4-7]" "$work/stdout" ||
+    fail "$1: summary $(tail -1 "$work/stdout")"
+  echo "$1: $n lines, $(tail -1 "$work/stdout")"
 }
 
 # "key=value ..." line of the example's summary -> value of key
@@ -136,7 +185,7 @@ embed-file)
   make_fixture
   expect_status 0 "$FLAGMASK_EMBED" --input "$video" --seed-mask "$truth/00000.png"
   cat "$work/stdout"
-  [[ $(summary_value frames) == $FRAMES && $(summary_value size) == 320x180 ]] || fail "wrong summary"
+  [[ $(summary_value frames) == "$FRAMES" && $(summary_value size) == 320x180 ]] || fail "wrong summary"
   # The cloth covers 9244 of 57600 pixels (0.160) on frame 0 and about as much after.
   object=$(summary_value mean_object)
   awk -v o="$object" 'BEGIN { exit !(o > 0.14 && o < 0.18) }' || fail "mean_object $object"
@@ -157,6 +206,178 @@ embed-errors)
   expect_stderr "no element 'flagmask': set GST_PLUGIN_PATH"
   echo "usage and failure exits as expected"
   ;;
+embed-progress)
+  [[ -n ${FLAGMASK_EMBED:-} ]] || skip "the example was not built"
+  # Not a terminal (stderr to a file): plain lines, as often as --progress-every asks.
+  expect_status 0 "$FLAGMASK_EMBED" --frames 90 --progress-every 0.1
+  cat "$work/stderr"
+  lines=$(grep -cE '^flagmask-embed: [0-9]+% \(frame [0-9]+, [0-9.]+ s of 3\.0 s\)$' "$work/stderr" || true)
+  [[ $lines -ge 1 ]] || fail "no plain progress line on stderr"
+  ! grep -q $'\r' "$work/stderr" || fail "a carriage return in the plain progress"
+  [[ $(summary_value frames) == 90 ]] || fail "the summary changed with progress on"
+  expect_status 0 "$FLAGMASK_EMBED" --frames 90 --progress-every 0.1 --quiet
+  [[ ! -s $work/stderr ]] || fail "--quiet still wrote: $(cat "$work/stderr")"
+  expect_status 2 "$FLAGMASK_EMBED" --progress-every 0
+  expect_stderr "--progress-every needs a positive number of seconds"
+  # A terminal (script(1) gives the program a pseudo-terminal): a bar redrawn in place, taken off
+  # the line before the summary.
+  have_pty || skip "no script(1) or no pseudo-terminal to run the example on"
+  printf -v command '%q --frames 90' "$FLAGMASK_EMBED"
+  script -qec "$command" /dev/null >"$work/tty" </dev/null ||
+    fail "the example failed on a terminal: $(cat "$work/tty")"
+  grep -qE $'\r\\[#*-*\\] +[0-9]+%  frame [0-9]+' "$work/tty" || fail "no bar: $(cat -A "$work/tty")"
+  grep -qF $'\r\e[Kframes=90 size=320x240' "$work/tty" ||
+    fail "the bar was not cleared before the summary: $(cat -A "$work/tty")"
+  echo "progress: $lines plain lines; a bar on a terminal"
+  ;;
+py-messages)
+  need_gst
+  need_pygst
+  make_fixture
+  seed=$truth/00000.png
+  # From the AVI through decodebin, and from the JPEG frames through multifilesrc.
+  expect_status 0 "$PYTHON" "$FLAGMASK_MESSAGES" --video "$video" --seed-mask "$seed" --quiet
+  check_message_lines "--video with --seed-mask"
+  expect_status 0 "$PYTHON" "$FLAGMASK_MESSAGES" --frames "$flag/%05d.jpg" --seed-mask "$seed" \
+    --quiet
+  check_message_lines "--frames with --seed-mask"
+  # A model alone (trained on the first frame): the element finds the flag by it.
+  "$FLAGMASK_TRAIN" --frame "$flag/00000.jpg" --mask "$seed" -o "$work/flag.yml" 2>/dev/null
+  expect_status 0 "$PYTHON" "$FLAGMASK_MESSAGES" --video "$video" --model "$work/flag.yml" --quiet
+  check_message_lines "--video with --model"
+  if has_property seed-box; then
+    expect_status 0 "$PYTHON" "$FLAGMASK_MESSAGES" --video "$video" --seed-box $BOX --quiet
+    check_message_lines "--video with --seed-box"
+  else
+    echo "--seed-box: not run (this build of flagmask has no seed-box property)"
+  fi
+  # At 640x360 the frame is larger than the working size (480): the box is still in the frame's
+  # pixels. Frame 0's box is the seed's: the cloth spans x 140..459, y 40..179.
+  "$FLAGMASK_SYNTH" -o "$work/big" --frames 3 --width 640 --height 360 >/dev/null
+  expect_status 0 "$PYTHON" "$FLAGMASK_MESSAGES" --frames "$work/big/JPEGImages/480p/flag/%05d.jpg" \
+    --seed-mask "$work/big/Annotations/480p/flag/00000.png" --quiet
+  head -1 "$work/stdout"
+  grep -q '^time=0:00:00.000 state=tracking area=0.16[0-9]* box=140,40,320,140 ' "$work/stdout" ||
+    fail "640x360: frame 0's box is not the seed's 140,40,320,140 (frame pixels)"
+  ;;
+py-errors)
+  [[ -x $PYTHON ]] || skip "no $PYTHON"
+  expect_status 0 "$PYTHON" "$FLAGMASK_MESSAGES" --help
+  grep -qF -- "--seed-box X,Y,W,H" "$work/stdout" || fail "--help does not describe --seed-box"
+  grep -qF -- "Exit status: 0 ok, 1 error" "$work/stdout" || fail "--help has no exit status"
+  expect_status 2 "$PYTHON" "$FLAGMASK_MESSAGES" --seed-mask x.png
+  expect_stderr "one of the arguments --video --frames is required"
+  expect_status 2 "$PYTHON" "$FLAGMASK_MESSAGES" --video x.avi
+  expect_stderr "give --seed-mask, --seed-box or --model"
+  expect_status 2 "$PYTHON" "$FLAGMASK_MESSAGES" --video x.avi --seed-box 1,2,3
+  expect_stderr "'1,2,3' is not x,y,w,h"
+  expect_status 2 "$PYTHON" "$FLAGMASK_MESSAGES" --frames frames.jpg --model m.yml
+  expect_stderr "is not a pattern with one %d"
+  expect_status 2 "$PYTHON" "$FLAGMASK_MESSAGES" --video x.avi --model m.yml --progress-every 0
+  need_gst
+  need_pygst
+  "$FLAGMASK_SYNTH" -o "$work/flag" --frames 1 --width 320 --height 180 >/dev/null
+  # Pipeline errors: exit 1, the element named, GStreamer's debug text after it.
+  expect_status 1 "$PYTHON" "$FLAGMASK_MESSAGES" --video "$work/missing.avi" \
+    --seed-mask "$truth/00000.png"
+  expect_stderr "flagmask_messages.py: error from file: Resource not found."
+  expect_stderr "No such file \"$work/missing.avi\""
+  expect_status 1 "$PYTHON" "$FLAGMASK_MESSAGES" --frames "$flag/%05d.jpg" \
+    --seed-mask "$work/missing.png"
+  expect_stderr "error from tracker: flagmask: could not read mask '$work/missing.png'"
+  echo "not a video" >"$work/text.avi"
+  expect_status 1 "$PYTHON" "$FLAGMASK_MESSAGES" --video "$work/text.avi" \
+    --seed-mask "$truth/00000.png"
+  expect_stderr "flagmask_messages.py: error from "
+  GST_PLUGIN_PATH=$work GST_REGISTRY=$work/registry.bin expect_status 1 "$PYTHON" \
+    "$FLAGMASK_MESSAGES" --video "$work/missing.avi" --model m.yml
+  expect_stderr "no element 'flagmask': set GST_PLUGIN_PATH"
+  echo "usage and failure exits as expected"
+  ;;
+py-progress)
+  need_gst
+  need_pygst
+  "$FLAGMASK_SYNTH" -o "$work/flag" --frames 36 --width 320 --height 180 >/dev/null
+  run=("$PYTHON" "$FLAGMASK_MESSAGES" --frames "$flag/%05d.jpg" --seed-mask "$truth/00000.png")
+  # Not a terminal: plain lines on stderr, the frame count known from the files.
+  expect_status 0 "${run[@]}" --progress-every 0.05
+  cat "$work/stderr"
+  lines=$(grep -cE '^flagmask_messages.py: [0-9]+% \(frame [0-9]+ of 36(, [0-9.]+ s)?\)$' \
+    "$work/stderr" || true)
+  [[ $lines -ge 1 ]] || fail "no plain progress line on stderr"
+  ! grep -q $'\r' "$work/stderr" || fail "a carriage return in the plain progress"
+  [[ $(grep -c '^time=' "$work/stdout") -eq 36 ]] || fail "progress changed the message lines"
+  expect_status 0 "${run[@]}" --progress-every 0.05 --quiet
+  [[ ! -s $work/stderr ]] || fail "--quiet still wrote: $(cat "$work/stderr")"
+  # A terminal (script(1) gives the program a pseudo-terminal): the bar, taken off the line
+  # before each message line and before the summary.
+  have_pty || skip "no script(1) or no pseudo-terminal to run the script on"
+  printf -v command '%q ' "${run[@]}"
+  script -qec "$command" /dev/null >"$work/tty" </dev/null ||
+    fail "the script failed on a terminal: $(cat "$work/tty")"
+  grep -qE $'\r\\[#*-*\\] +[0-9]+%  frame [0-9]+ of 36' "$work/tty" ||
+    fail "no bar: $(cat -A "$work/tty")"
+  grep -qF $'\r\e[Kframes=36 tracking=' "$work/tty" ||
+    fail "the bar was not cleared before the summary: $(cat -A "$work/tty")"
+  [[ $(grep -c 'time=' "$work/tty") -eq 36 ]] || fail "message lines lost on a terminal"
+  echo "progress: $lines plain lines; a bar on a terminal"
+  ;;
+doc-howto)
+  # docs/howto.md's commands on a shorter clip of the same size (12 frames at 640x360), with
+  # fakesink for autovideosink; and the pictures it and the README show.
+  need_gst
+  for page in "$SOURCE_ROOT/docs/howto.md" "$SOURCE_ROOT/README.md"; do
+    mapfile -t pictures < <(grep -o 'images/[a-z_-]*\.png' "$page" | sort -u)
+    [[ ${#pictures[@]} -gt 0 ]] || fail "$page shows no picture"
+    for picture in "${pictures[@]}"; do
+      file=$SOURCE_ROOT/docs/$picture
+      [[ -s $file ]] || fail "$page shows $picture, which does not exist"
+      size=$(stat -c %s "$file")
+      [[ $size -lt 200000 ]] || fail "$picture is $size bytes (keep pictures under 200 KB)"
+      echo "$picture: $((size / 1024)) KB"
+    done
+  done
+  "$FLAGMASK_SYNTH" -o "$work/out/synthetic" --frames $FRAMES --width 640 --height 360 >/dev/null
+  frames=$work/out/synthetic/JPEGImages/480p/flag
+  truth=$work/out/synthetic/Annotations/480p/flag
+  cd "$work"
+  echo "the seed from a box"
+  "$FLAGMASK_TRAIN" --frame "$frames/00000.jpg" --box 124,24,352,172 --write-mask seed.png
+  at_least "$(mask_iou seed.png)" $BOX_MASK_FLOOR "mask from the how-to's box vs truth, IoU"
+  jpegs=(multifilesrc location="$frames/%05d.jpg" index=0 "caps=image/jpeg,framerate=24/1")
+  echo "cutout"
+  gst-launch-1.0 -q "${jpegs[@]}" ! jpegdec ! videoconvert ! flagmask seed-mask=seed.png \
+    ! videoconvert ! vp8enc deadline=1 ! webmmux ! filesink location=flag-cutout.webm
+  [[ -s flag-cutout.webm ]] || fail "no flag-cutout.webm"
+  echo "mask"
+  mkdir -p masks
+  gst-launch-1.0 -q "${jpegs[@]}" ! jpegdec ! videoconvert ! flagmask seed-mask=seed.png mode=mask \
+    ! videoconvert ! video/x-raw,format=GRAY8 ! pngenc ! multifilesink location=masks/%05d.png
+  at_least "$("$FLAGMASK_COMPARE" "$truth" masks | sed -n 's/.*mean_iou=\([0-9.]*\).*/\1/p')" \
+    $TRACK_FLOOR "the how-to's masks vs truth, mean IoU"
+  echo "overlay (fakesink for autovideosink)"
+  gst-launch-1.0 -q "${jpegs[@]}" ! jpegdec ! videoconvert ! flagmask seed-mask=seed.png \
+    mode=overlay ! videoconvert ! fakesink
+  echo "alpha over the checkerboard (fakesink for autovideosink)"
+  gst-launch-1.0 -q "${jpegs[@]}" ! jpegdec ! videoconvert ! video/x-raw,format=BGRA \
+    ! flagmask seed-mask=seed.png mode=alpha ! compositor ! videoconvert ! fakesink
+  echo "alpha over another video"
+  gst-launch-1.0 -q compositor name=mix ! videoconvert ! vp8enc deadline=1 ! webmmux \
+    ! filesink location=composite.webm \
+    videotestsrc pattern=smpte num-buffers=$FRAMES ! video/x-raw,width=640,height=360 ! mix.sink_0 \
+    "${jpegs[@]}" ! jpegdec ! videoconvert ! video/x-raw,format=BGRA \
+    ! flagmask seed-mask=seed.png mode=alpha ! mix.sink_1
+  [[ -s composite.webm ]] || fail "no composite.webm"
+  if has_property seed-box; then
+    echo "the element's seed-box"
+    rm -rf masks && mkdir masks
+    gst-launch-1.0 -q "${jpegs[@]}" ! jpegdec ! videoconvert \
+      ! flagmask seed-box=124,24,352,172 mode=mask ! videoconvert ! video/x-raw,format=GRAY8 \
+      ! pngenc ! multifilesink location=masks/%05d.png
+    at_least "$("$FLAGMASK_COMPARE" "$truth" masks | sed -n 's/.*mean_iou=\([0-9.]*\).*/\1/p')" \
+      $TRACK_FLOOR "seed-box=124,24,352,172, mean IoU"
+  fi
+  ;;
 doc-pipelines)
   need_gst
   make_fixture
@@ -175,6 +396,18 @@ doc-pipelines)
     ! video/x-raw,width=640,height=480,framerate=30/1 ! queue max-size-buffers=2 leaky=downstream \
     ! videoconvert ! flagmask model="$work/flag.yml" mode=overlay working-size=320 \
     ! videoconvert ! fakesink
+  if has_property model-out; then
+    echo "seed once on a recording (the AVI), then the camera on the model it wrote"
+    gst-launch-1.0 -q filesrc location="$video" ! decodebin ! videoconvert \
+      ! flagmask seed-mask="$seed" model-out="$work/learned.yml" ! fakesink
+    [[ -s $work/learned.yml ]] || fail "model-out wrote no model at EOS"
+    gst-launch-1.0 -q videotestsrc is-live=true num-buffers=15 \
+      ! video/x-raw,width=640,height=480,framerate=30/1 ! queue max-size-buffers=2 leaky=downstream \
+      ! videoconvert ! flagmask model="$work/learned.yml" mode=overlay working-size=320 \
+      ! videoconvert ! fakesink
+  else
+    echo "seed once, then the camera: not run (this build of flagmask has no model-out property)"
+  fi
   echo "compositing the alpha output onto another video (videotestsrc for background.mp4)"
   gst-launch-1.0 -q compositor name=mix ! videoconvert ! vp8enc deadline=1 ! webmmux \
     ! filesink location="$work/composite.webm" \
@@ -202,10 +435,26 @@ doc-pipelines)
   echo "received $received of $FRAMES frames"
   [[ $received -gt 0 ]] || fail "the receiver got no frame"
   if gst-inspect-1.0 x264enc >/dev/null 2>&1; then
-    echo "RTP out, H.264 (sender only)"
+    # The receiver as written up to the depayloader; filesink for decodebin (no H.264 decoder
+    # without gstreamer1.0-libav).
+    echo "RTP out, H.264, received on localhost up to rtph264depay"
+    gst-launch-1.0 -q udpsrc port=$port \
+      caps="application/x-rtp,media=video,encoding-name=H264,payload=96,clock-rate=90000" \
+      ! rtpjitterbuffer ! rtph264depay ! video/x-h264,stream-format=byte-stream \
+      ! filesink buffer-mode=unbuffered location="$work/received.h264" &
+    receiver=$!
+    sleep 0.5
     gst-launch-1.0 -q filesrc location="$video" ! decodebin ! videoconvert \
       ! flagmask seed-mask="$seed" ! videoconvert ! x264enc tune=zerolatency speed-preset=ultrafast \
       ! rtph264pay config-interval=1 ! udpsink host=127.0.0.1 port=$port
+    sleep 0.5
+    kill "$receiver"
+    wait "$receiver" 2>/dev/null || true
+    receiver=
+    # An H.264 byte stream starts with a start code (00 00 00 01).
+    [[ -s $work/received.h264 && $(head -c 4 "$work/received.h264" | od -An -tx1 | tr -d ' ') == 00000001 ]] ||
+      fail "the H.264 receiver got no stream"
+    echo "received $(stat -c %s "$work/received.h264") bytes of H.264"
   else
     echo "RTP out, H.264: not run (x264enc is in gstreamer1.0-plugins-ugly, not installed)"
   fi
