@@ -104,6 +104,7 @@ GST_DEBUG_CATEGORY_STATIC(gst_flag_mask_debug);
 #define DEFAULT_PROP_WORKING_SIZE 480u
 #define DEFAULT_PROP_TEMPORAL_WEIGHT (flagmask::SegmenterParams{}.temporal_weight)
 #define DEFAULT_PROP_MOTION_WEIGHT (flagmask::SegmenterParams{}.motion_weight)
+#define DEFAULT_PROP_HYSTERESIS (flagmask::SegmenterParams{}.hysteresis)
 #define DEFAULT_PROP_POST_MESSAGES FALSE
 #define DEFAULT_PROP_INVERT FALSE
 #define DEFAULT_PROP_FEATHER 0u
@@ -124,6 +125,7 @@ enum {
   PROP_WORKING_SIZE,
   PROP_TEMPORAL_WEIGHT,
   PROP_MOTION_WEIGHT,
+  PROP_HYSTERESIS,
   PROP_POST_MESSAGES,
   PROP_INVERT,
   PROP_FEATHER,
@@ -161,6 +163,7 @@ struct Settings {
   guint working_size = DEFAULT_PROP_WORKING_SIZE;
   gdouble temporal_weight = DEFAULT_PROP_TEMPORAL_WEIGHT;
   gdouble motion_weight = DEFAULT_PROP_MOTION_WEIGHT;
+  gdouble hysteresis = DEFAULT_PROP_HYSTERESIS;
   bool post_messages = DEFAULT_PROP_POST_MESSAGES;
   bool invert = DEFAULT_PROP_INVERT;
   guint feather = DEFAULT_PROP_FEATHER;
@@ -409,6 +412,9 @@ static void gst_flag_mask_set_property(GObject *object, guint prop_id, const GVa
   case PROP_MOTION_WEIGHT:
     s.motion_weight = g_value_get_double(value);
     break;
+  case PROP_HYSTERESIS:
+    s.hysteresis = g_value_get_double(value);
+    break;
   case PROP_POST_MESSAGES:
     s.post_messages = g_value_get_boolean(value);
     break;
@@ -460,6 +466,9 @@ static void gst_flag_mask_get_property(GObject *object, guint prop_id, GValue *v
     break;
   case PROP_MOTION_WEIGHT:
     g_value_set_double(value, s.motion_weight);
+    break;
+  case PROP_HYSTERESIS:
+    g_value_set_double(value, s.hysteresis);
     break;
   case PROP_POST_MESSAGES:
     g_value_set_boolean(value, s.post_messages);
@@ -819,6 +828,7 @@ static FrameSettings copy_frame_settings(GstFlagMask *self) {
   f.params.threshold = s.threshold;
   f.params.temporal_weight = s.temporal_weight;
   f.params.motion_weight = s.motion_weight;
+  f.params.hysteresis = s.hysteresis;
   f.style.background_argb = s.background_color;
   f.post_messages = s.post_messages;
   f.invert = s.invert;
@@ -1220,6 +1230,15 @@ static void install_properties(GObjectClass *gobject_class) {
                           "camera: helps drop background that moves with the camera; neutral when "
                           "the object itself moves with the background",
                           0.0, 1.0, DEFAULT_PROP_MOTION_WEIGHT, playing));
+  g_object_class_install_property(
+      gobject_class, PROP_HYSTERESIS,
+      g_param_spec_double("hysteresis", "Hysteresis",
+                          "Steadiness of the output mask: a pixel shown as object stays so while "
+                          "its probability is above threshold - hysteresis, and a new pixel needs "
+                          "more than threshold + hysteresis, so pixels near the threshold do not "
+                          "flicker. Changes only what is shown, not what is tracked; 0 = off, "
+                          "higher = steadier but slower to follow the object's changes",
+                          0.0, 0.5, DEFAULT_PROP_HYSTERESIS, playing));
   g_object_class_install_property(
       gobject_class, PROP_POST_MESSAGES,
       g_param_spec_boolean("post-messages", "Post messages",

@@ -43,6 +43,7 @@ constexpr const char *kUsage =
     "  --temporal-weight W trust in the carried mask at its boundary, 0..1\n"
     "  --motion-weight M   strength of the motion-against-the-camera evidence, 0..1 (0 = off)\n"
     "  --adapt-rate R      how fast the model follows the object, 0..1 (0 = never)\n"
+    "  --hysteresis H      steadiness of the mask shown, 0..0.5 (default 0.05; 0 = off)\n"
     "  --fusion FILE       fuse the cues with weights from flagmask-fit-fusion (default: the\n"
     "                      hand-set naive Bayes)\n"
     "  -h, --help          this text\n";
@@ -89,6 +90,8 @@ Options parse(int argc, char **argv) {
       o.params.working_size = static_cast<int>(cli::number(a, cli::value(argc, argv, i)));
     } else if (a == "--motion-weight") {
       o.params.motion_weight = cli::number(a, cli::value(argc, argv, i));
+    } else if (a == "--hysteresis") {
+      o.params.hysteresis = cli::number(a, cli::value(argc, argv, i));
     } else if (a == "--adapt-rate") {
       o.params.adapt_rate = cli::number(a, cli::value(argc, argv, i));
     } else if (a == "--fusion") {

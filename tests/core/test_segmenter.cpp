@@ -185,6 +185,9 @@ TEST(Segmenter, InvalidParamsThrow) {
   p = {};
   p.temporal_weight = -0.1;
   EXPECT_THROW(flagmask::Segmenter{p}, flagmask::Error);
+  p = {};
+  p.hysteresis = 0.6;
+  EXPECT_THROW(flagmask::Segmenter{p}, flagmask::Error);
 }
 
 TEST(Segmenter, FrameSizeChangeWithoutResetThrows) {
@@ -458,6 +461,34 @@ TEST(UpscaleMask, RoundTripThroughWorkingSizeKeepsTheShape) {
   cv::resize(full, small, flagmask::workingSize(frame, 64), 0, 0, cv::INTER_AREA);
   const cv::Mat up = flagmask::upscaleMask(small > 127, frame);
   EXPECT_GT(flagmask::jaccard(up, full), 0.9);
+}
+
+// A pixel that was shown stays while its probability is above threshold - margin; a new one
+// needs more than threshold + margin; what is not in this frame's mask never enters.
+TEST(SteadyMask, HoldsShownPixelsAndAsksMoreOfNewOnes) {
+  const float p[] = {0.46f, 0.40f, 0.54f, 0.56f, 0.56f, 0.9f};
+  const uchar mask[] = {0, 0, 255, 255, 0, 255};
+  const uchar shown[] = {255, 255, 0, 0, 0, 255};
+  const uchar expected[] = {255, 0, 0, 255, 0, 255};
+  const cv::Mat probability(1, 6, CV_32F, const_cast<float *>(p));
+  const cv::Mat m(1, 6, CV_8U, const_cast<uchar *>(mask)),
+      was(1, 6, CV_8U, const_cast<uchar *>(shown));
+  const cv::Mat out = flagmask::steadyMask(m, probability, was, 0.5, 0.05);
+  EXPECT_EQ(cv::countNonZero(out != cv::Mat(1, 6, CV_8U, const_cast<uchar *>(expected))), 0);
+}
+
+// On the flag, hysteresis changes the shown masks but keeps them on the object.
+TEST(Segmenter, HysteresisKeepsTheFlag) {
+  flagmask::SegmenterParams params;
+  params.hysteresis = 0.2;
+  flagmask::Segmenter steady(params);
+  const cv::Size size(160, 90);
+  const flagmask::SyntheticFrame first = flagmask::syntheticFlag(0, size);
+  steady.seed(first.frame, first.mask);
+  for (int t = 1; t < 20; ++t) {
+    const flagmask::SyntheticFrame f = flagmask::syntheticFlag(t, size);
+    EXPECT_GT(flagmask::jaccard(steady.process(f.frame).mask, f.mask), 0.85) << "frame " << t;
+  }
 }
 
 } // namespace

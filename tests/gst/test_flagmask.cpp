@@ -239,10 +239,10 @@ GST_START_TEST(test_properties) {
   gchar *model = nullptr, *seed = nullptr;
   gint mode;
   guint color, working;
-  gdouble threshold, temporal, motion;
+  gdouble threshold, temporal, motion, hysteresis;
   g_object_get(e, "model", &model, "seed-mask", &seed, "mode", &mode, "background-color", &color,
                "threshold", &threshold, "working-size", &working, "temporal-weight", &temporal,
-               "motion-weight", &motion, nullptr);
+               "motion-weight", &motion, "hysteresis", &hysteresis, nullptr);
   fail_unless(model == nullptr && seed == nullptr);
   fail_unless_equals_int(mode, 0);
   fail_unless_equals_uint64(color, 0xff000000u);
@@ -250,12 +250,13 @@ GST_START_TEST(test_properties) {
   fail_unless_equals_int(working, 480);
   fail_unless_equals_float(temporal, flagmask::SegmenterParams{}.temporal_weight);
   fail_unless_equals_float(motion, flagmask::SegmenterParams{}.motion_weight);
+  fail_unless_equals_float(hysteresis, flagmask::SegmenterParams{}.hysteresis);
 
   GObjectClass *klass = G_OBJECT_GET_CLASS(e);
   auto flags = [&](const char *name) { return g_object_class_find_property(klass, name)->flags; };
   fail_unless(flags("working-size") & GST_PARAM_MUTABLE_READY);
   for (const char *name : {"model", "seed-mask", "mode", "background-color", "threshold",
-                           "temporal-weight", "motion-weight"})
+                           "temporal-weight", "motion-weight", "hysteresis"})
     fail_unless(flags(name) & GST_PARAM_MUTABLE_PLAYING, "%s", name);
   GParamSpecUInt *ws = G_PARAM_SPEC_UINT(g_object_class_find_property(klass, "working-size"));
   fail_unless(ws->minimum == 64 && ws->maximum == 4096);
@@ -532,12 +533,14 @@ GST_END_TEST;
 GST_START_TEST(test_matches_core) {
   GstVideoInfo info = video_info("BGR", kSize);
   const std::string props = "seed-mask=" + flag_seed_path +
-                            " mode=mask working-size=64 temporal-weight=0.5 motion-weight=0.8";
+                            " mode=mask working-size=64 temporal-weight=0.5 motion-weight=0.8"
+                            " hysteresis=0.2";
   GstHarness *h = harness_new(props.c_str(), &info);
   flagmask::SegmenterParams params;
   params.working_size = 64;
   params.temporal_weight = 0.5;
   params.motion_weight = 0.8;
+  params.hysteresis = 0.2;
   flagmask::Segmenter core(params);
   const cv::Mat seed = flagmask::resizeMask(flagmask::loadMask(flag_seed_path), kSize);
   for (int t = 0; t < 8; ++t) {
