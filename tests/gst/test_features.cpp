@@ -338,8 +338,9 @@ GST_START_TEST(test_box_in_frame_pixels) {
     fail_unless(near(bx, object.x, 4) && near(bw, object.width, 6), "box x %d width %d", bx, bw);
     gst_message_unref(msg);
   }
-  gst_harness_teardown(h);
+  gst_element_set_bus(h->element, nullptr);
   gst_object_unref(bus);
+  gst_harness_teardown(h);
 }
 GST_END_TEST;
 

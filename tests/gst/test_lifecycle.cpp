@@ -151,8 +151,9 @@ GST_START_TEST(test_state_changes_while_pushing) {
   GstBus *bus = gst_bus_new();
   GstHarness *h = harness_new("seed-mask=" + seed_path, &info, bus);
   GstHarnessThread *thread = gst_harness_stress_statechange_start_full(h, 5000);
-  // Until 20 frames went through and 200 were pushed, or for 20 s on a slow machine (valgrind).
-  const gint64 end = g_get_monotonic_time() + 20 * G_USEC_PER_SEC;
+  // Until 20 frames went through and 200 were pushed, or for 60 s on a slow machine (valgrind,
+  // which runs this beside another test on two cores: 20 s once let only 2 frames through).
+  const gint64 end = g_get_monotonic_time() + 60 * G_USEC_PER_SEC;
   int passed = 0, pushed = 0;
   while ((passed < 20 || pushed < 200) && g_get_monotonic_time() < end) {
     const cv::Mat frame = scene(kSize, kSeedX + pushed++ % 7);
