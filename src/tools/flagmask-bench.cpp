@@ -76,6 +76,7 @@ constexpr const char *kUsage =
     "                      default NV12,BGRx,RGBA ('' for none)\n"
     "  --runs N            timed runs per row, default 3 (median and min are reported)\n"
     "  --frames N          frames per run, default 150\n"
+    "  --working-size N    set flagmask's working-size property (default: the element's)\n"
     "  --quick             a short run (what `meson test --benchmark` does): --sizes 480p\n"
     "                      --frames 30 --runs 2, unless given\n"
     "  -h, --help          this text\n"
@@ -110,6 +111,7 @@ struct Options {
   std::vector<std::string> modes = kModes;
   std::vector<std::string> formats{"NV12", "BGRx", "RGBA"};
   int runs = 3, frames = 150;
+  int working_size = 0; // flagmask's working-size; 0 = the element's default
   bool quick = false;
   std::string row; // hidden: measure this one row in this process (the parent's children do)
 };
@@ -196,6 +198,7 @@ struct Input {
   std::string video;       // or a video file
   std::string seed_mask;   // mask of the first frame
   std::string description; // for the report
+  int working_size = 0;    // flagmask's working-size property; 0 = its default
 
   std::string framesPattern() const {
     return (fs::path(davis) / "JPEGImages/480p" / seq / "%05d.jpg").string();
@@ -440,6 +443,8 @@ GstElement *makeElement(const RowSpec &row, const Input &input) {
   if (row.element == "flagmask") {
     gst_util_set_object_arg(G_OBJECT(e), "mode", row.mode.c_str());
     g_object_set(e, "seed-mask", input.seed_mask.c_str(), nullptr);
+    if (input.working_size > 0)
+      g_object_set(e, "working-size", static_cast<guint>(input.working_size), nullptr);
   } else if (row.element == "grabcut") {
     g_object_set(e, "scale", 1.0f, nullptr); // the box we give is already grown
   }
@@ -631,9 +636,13 @@ bool hasElement(const std::string &name) {
 }
 
 std::vector<std::string> inputArgs(const Input &input) {
-  if (!input.video.empty())
-    return {"--video", input.video, "--seed-mask", input.seed_mask};
-  return {"--davis", input.davis, "--seq", input.seq};
+  std::vector<std::string> args =
+      input.video.empty()
+          ? std::vector<std::string>{"--davis", input.davis, "--seq", input.seq}
+          : std::vector<std::string>{"--video", input.video, "--seed-mask", input.seed_mask};
+  if (input.working_size > 0)
+    args.insert(args.end(), {"--working-size", std::to_string(input.working_size)});
+  return args;
 }
 
 Result runRowInChild(const Options &o, const Input &input, const RowSpec &row) {
@@ -801,6 +810,8 @@ void printHeader(int argc, char **argv, const Options &o, const RunContext &cont
             << "- input: " << input.description;
   if (clip_frames > 0)
     std::cout << ", up to " << clip_frames << " frames held in memory per row";
+  if (input.working_size > 0)
+    std::cout << "\n- flagmask working-size: " << input.working_size;
   std::cout << "\n- each run: " << o.frames
             << " frames (grabcut: " << std::min(o.frames, kGrabcutFrames)
             << ") through `appsrc ! ELEMENT ! fakesink sync=false` (the clip forward and back); "
@@ -890,7 +901,16 @@ Input synthInput(const TempDir &tmp) {
   return in;
 }
 
+Input chooseClip(const Options &o, const TempDir *tmp);
+
+// The clip, and what the element is set to beside it.
 Input chooseInput(const Options &o, const TempDir *tmp) {
+  Input in = chooseClip(o, tmp);
+  in.working_size = o.working_size;
+  return in;
+}
+
+Input chooseClip(const Options &o, const TempDir *tmp) {
   if (!o.video.empty()) {
     Input in;
     in.video = fs::absolute(o.video).string();
@@ -984,6 +1004,8 @@ Options parse(int argc, char **argv) {
       o.runs = positive(a, cli::value(argc, argv, i)), runs_given = true;
     } else if (a == "--frames") {
       o.frames = positive(a, cli::value(argc, argv, i)), frames_given = true;
+    } else if (a == "--working-size") {
+      o.working_size = positive(a, cli::value(argc, argv, i));
     } else if (a == "--quick") {
       o.quick = true;
     } else if (a == "--row") {
