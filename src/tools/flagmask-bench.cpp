@@ -3,6 +3,7 @@
 // pushed through `appsrc ! ELEMENT ! fakesink`, so the figures are the element's cost rather than
 // the decoder's. Each row runs in a child process of its own so that its peak memory is its own.
 #include "cli.h"
+#include "davis.h"
 #include "error.h"
 
 #include <gst/app/gstappsink.h>
@@ -829,26 +830,21 @@ std::vector<std::string> splitList(const std::string &text) {
   return items;
 }
 
+// The sequence run without --seq: the first that dev.txt names, else (no dev.txt, or an empty one)
+// the first sequence folder.
 std::string firstDevSequence(const fs::path &root) {
   std::ifstream set(root / "ImageSets/480p/dev.txt");
   std::string first;
-  if (set >> first) {
-    const fs::path p(first);
-    return p.has_parent_path() ? p.parent_path().filename().string() : first;
-  }
-  std::vector<std::string> names;
-  for (const auto &entry : fs::directory_iterator(root / "JPEGImages/480p"))
-    if (entry.is_directory())
-      names.push_back(entry.path().filename().string());
+  if (set >> first)
+    return flagmask::davis::sequenceOf(first);
+  const std::vector<std::string> names = flagmask::davis::sequenceFolders(root);
   if (names.empty())
     throw flagmask::Error("no sequence under '" + (root / "JPEGImages/480p").string() + "'");
-  return *std::min_element(names.begin(), names.end());
+  return names.front();
 }
 
 Input davisInput(const fs::path &root, const std::string &seq_option) {
-  if (!fs::is_directory(root / "JPEGImages/480p"))
-    throw flagmask::Error("'" + root.string() +
-                          "' is not a DAVIS-layout folder: it has no JPEGImages/480p");
+  flagmask::davis::requireLayout(root);
   Input in;
   in.davis = fs::weakly_canonical(fs::absolute(root)).string();
   in.seq = seq_option.empty() ? firstDevSequence(root) : seq_option;
@@ -983,10 +979,8 @@ Options parse(int argc, char **argv) {
   bool sizes_given = false, frames_given = false, runs_given = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    if (a == "-h" || a == "--help") {
-      std::cout << kUsage;
-      std::exit(0);
-    } else if (a == "--davis") {
+    cli::answerHelp(a, kUsage);
+    if (a == "--davis") {
       o.davis = cli::value(argc, argv, i);
     } else if (a == "--seq") {
       o.seq = cli::value(argc, argv, i);
@@ -1011,7 +1005,7 @@ Options parse(int argc, char **argv) {
     } else if (a == "--row") {
       o.row = cli::value(argc, argv, i);
     } else {
-      throw cli::UsageError("unknown argument '" + a + "'");
+      throw cli::unknownArgument(a);
     }
   }
   validate(o, sizes_given, frames_given, runs_given);
@@ -1056,24 +1050,21 @@ int runAll(int argc, char **argv, const Options &o) {
   return 0;
 }
 
+// A child measuring one row (--row): its errors name the row, as the parent prints them among the
+// others' output.
+int measureOneRow(const Options &o) {
+  try {
+    return measureRow(o, chooseInput(o, nullptr));
+  } catch (const std::exception &e) {
+    throw flagmask::Error("row " + o.row + ": " + e.what());
+  }
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
   gst_init(nullptr, nullptr);
-  Options o;
-  try {
-    o = parse(argc, argv);
-  } catch (const flagmask::cli::UsageError &e) {
-    std::cerr << "flagmask-bench: " << e.what() << "\n(see flagmask-bench --help)\n";
-    return 2;
-  }
-  try {
-    if (!o.row.empty())
-      return measureRow(o, chooseInput(o, nullptr));
-    return runAll(argc, argv, o);
-  } catch (const std::exception &e) {
-    std::cerr << "flagmask-bench: " << (o.row.empty() ? "" : "row " + o.row + ": ") << e.what()
-              << "\n";
-    return 1;
-  }
+  return flagmask::cli::runTool("flagmask-bench", argc, argv, parse, [&](const Options &o) {
+    return o.row.empty() ? runAll(argc, argv, o) : measureOneRow(o);
+  });
 }

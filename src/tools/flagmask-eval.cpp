@@ -49,8 +49,8 @@ constexpr const char *kUsage =
     "  -h, --help          this text\n";
 
 struct Options {
-  fs::path root, imageset, csv, out, score;
-  std::vector<std::string> sequences;
+  flagmask::davis::Selection data;
+  fs::path csv, out, score;
   std::string model, fusion;
   flagmask::SegmenterParams params;
 };
@@ -67,16 +67,10 @@ Options parse(int argc, char **argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    if (a == "-h" || a == "--help") {
-      std::cout << kUsage;
-      std::exit(0);
-    } else if (a == "--davis") {
-      o.root = cli::value(argc, argv, i);
-    } else if (a == "--imageset") {
-      o.imageset = cli::value(argc, argv, i);
-    } else if (a == "--seq") {
-      o.sequences.push_back(cli::value(argc, argv, i));
-    } else if (a == "--model") {
+    cli::answerHelp(a, kUsage);
+    if (o.data.take(argc, argv, i))
+      continue;
+    if (a == "--model") {
       o.model = cli::value(argc, argv, i);
     } else if (a == "--csv") {
       o.csv = cli::value(argc, argv, i);
@@ -99,11 +93,10 @@ Options parse(int argc, char **argv) {
     } else if (a == "--temporal-weight") {
       o.params.temporal_weight = cli::number(a, cli::value(argc, argv, i));
     } else {
-      throw cli::UsageError("unknown argument '" + a + "'");
+      throw cli::unknownArgument(a);
     }
   }
-  if (o.root.empty())
-    throw cli::UsageError("give the data folder with --davis");
+  o.data.check();
   return o;
 }
 
@@ -168,7 +161,7 @@ cv::Mat loadTruth(const fs::path &file, cv::Size size) {
 }
 
 Row evaluate(const Options &o, const std::string &name) {
-  const flagmask::davis::Sequence sequence = flagmask::davis::openSequence(o.root, name);
+  const flagmask::davis::Sequence sequence = flagmask::davis::openSequence(o.data.root, name);
   const auto &frames = sequence.frames, &truths = sequence.masks;
   flagmask::Segmenter segmenter(o.params);
   if (!o.model.empty())
@@ -197,7 +190,7 @@ Row evaluate(const Options &o, const std::string &name) {
 // Scores masks made elsewhere (DIR/SEQ/*.png in frame order, e.g. by a gst-launch-1.0
 // pipeline at another resolution), each scaled to the ground truth's size.
 Row scoreMasks(const Options &o, const std::string &name) {
-  const flagmask::davis::Sequence sequence = flagmask::davis::openSequence(o.root, name);
+  const flagmask::davis::Sequence sequence = flagmask::davis::openSequence(o.data.root, name);
   const auto predictions = flagmask::davis::filesIn(o.score / name, {".png"});
   if (predictions.size() != sequence.masks.size())
     throw flagmask::Error("'" + (o.score / name).string() + "' has " +
@@ -228,40 +221,29 @@ void writeCsv(const fs::path &file, const std::vector<Row> &rows) {
         << r.flicker << ',' << r.fps << ',' << r.frames << '\n';
 }
 
+int run(const Options &o) {
+  const std::vector<std::string> names = o.data.choose("evaluate");
+  std::vector<Row> rows;
+  double j = 0, f = 0, decay = 0, flicker = 0, seconds = 0, frames = 0;
+  for (size_t k = 0; k < names.size(); ++k) {
+    std::cerr << "[" << k + 1 << "/" << names.size() << "] " << names[k] << "\n";
+    rows.push_back(o.score.empty() ? evaluate(o, names[k]) : scoreMasks(o, names[k]));
+    const Row &r = rows.back();
+    std::cout << formatRow(r) << std::endl;
+    j += r.j, f += r.f, decay += r.decay, flicker += r.flicker;
+    seconds += r.seconds, frames += r.frames;
+  }
+  const double n = static_cast<double>(rows.size());
+  if (!o.csv.empty())
+    writeCsv(o.csv, rows);
+  std::printf("decay=%.3f flicker=%.3f\n", decay / n, flicker / n);
+  std::printf("mean J&F=%.3f J=%.3f F=%.3f fps=%.1f\n", (j + f) / (2 * n), j / n, f / n,
+              seconds > 0 ? frames / seconds : 0.0);
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
-  Options o;
-  try {
-    o = parse(argc, argv);
-  } catch (const flagmask::cli::UsageError &e) {
-    std::cerr << "flagmask-eval: " << e.what() << "\n(see flagmask-eval --help)\n";
-    return 2;
-  }
-  try {
-    const std::vector<std::string> names =
-        flagmask::davis::chooseSequences(o.root, o.imageset, o.sequences);
-    if (names.empty())
-      throw flagmask::Error("no sequence to evaluate under '" + o.root.string() + "'");
-    std::vector<Row> rows;
-    double j = 0, f = 0, decay = 0, flicker = 0, seconds = 0, frames = 0;
-    for (size_t k = 0; k < names.size(); ++k) {
-      std::cerr << "[" << k + 1 << "/" << names.size() << "] " << names[k] << "\n";
-      rows.push_back(o.score.empty() ? evaluate(o, names[k]) : scoreMasks(o, names[k]));
-      const Row &r = rows.back();
-      std::cout << formatRow(r) << std::endl;
-      j += r.j, f += r.f, decay += r.decay, flicker += r.flicker;
-      seconds += r.seconds, frames += r.frames;
-    }
-    const double n = static_cast<double>(rows.size());
-    if (!o.csv.empty())
-      writeCsv(o.csv, rows);
-    std::printf("decay=%.3f flicker=%.3f\n", decay / n, flicker / n);
-    std::printf("mean J&F=%.3f J=%.3f F=%.3f fps=%.1f\n", (j + f) / (2 * n), j / n, f / n,
-                seconds > 0 ? frames / seconds : 0.0);
-  } catch (const std::exception &e) {
-    std::cerr << "flagmask-eval: " << e.what() << "\n";
-    return 1;
-  }
-  return 0;
+  return flagmask::cli::runTool("flagmask-eval", argc, argv, parse, run);
 }

@@ -35,8 +35,8 @@ constexpr const char *kUsage =
     "  -h, --help          this text\n";
 
 struct Options {
-  fs::path root, imageset, output;
-  std::vector<std::string> sequences;
+  flagmask::davis::Selection data;
+  fs::path output;
   std::string fusion;
   int samples = 1500;
   unsigned random_seed = 1;
@@ -47,16 +47,10 @@ Options parse(int argc, char **argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    if (a == "-h" || a == "--help") {
-      std::cout << kUsage;
-      std::exit(0);
-    } else if (a == "--davis") {
-      o.root = cli::value(argc, argv, i);
-    } else if (a == "--imageset") {
-      o.imageset = cli::value(argc, argv, i);
-    } else if (a == "--seq") {
-      o.sequences.push_back(cli::value(argc, argv, i));
-    } else if (a == "-o" || a == "--output") {
+    cli::answerHelp(a, kUsage);
+    if (o.data.take(argc, argv, i))
+      continue;
+    if (a == "-o" || a == "--output") {
       o.output = cli::value(argc, argv, i);
     } else if (a == "--fusion") {
       o.fusion = cli::value(argc, argv, i);
@@ -65,11 +59,10 @@ Options parse(int argc, char **argv) {
     } else if (a == "--random-seed") {
       o.random_seed = static_cast<unsigned>(cli::number(a, cli::value(argc, argv, i)));
     } else {
-      throw cli::UsageError("unknown argument '" + a + "'");
+      throw cli::unknownArgument(a);
     }
   }
-  if (o.root.empty())
-    throw cli::UsageError("give the data folder with --davis");
+  o.data.check();
   if (o.output.empty())
     throw cli::UsageError("give the fusion file to write with -o");
   if (o.samples < 1)
@@ -102,7 +95,7 @@ void sampleFrame(const flagmask::FusionCues &cues, const cv::Mat &truth, int cou
 
 void sampleSequence(const Options &o, const std::string &name, std::mt19937 &random,
                     SampleSet &set) {
-  const flagmask::davis::Sequence sequence = flagmask::davis::openSequence(o.root, name);
+  const flagmask::davis::Sequence sequence = flagmask::davis::openSequence(o.data.root, name);
   flagmask::Segmenter segmenter;
   if (!o.fusion.empty())
     segmenter.setFusion(flagmask::Fusion::load(o.fusion));
@@ -135,35 +128,24 @@ double logLoss(const flagmask::Fusion &fusion, const SampleSet &set) {
   return loss / std::max(1, set.features.rows);
 }
 
+int run(const Options &o) {
+  const std::vector<std::string> names = o.data.choose("sample");
+  std::mt19937 random(o.random_seed);
+  SampleSet set;
+  for (size_t k = 0; k < names.size(); ++k) {
+    std::cerr << "[" << k + 1 << "/" << names.size() << "] " << names[k] << "\n";
+    sampleSequence(o, names[k], random, set);
+  }
+  std::cerr << "fitting on " << set.features.rows << " pixels\n";
+  const flagmask::Fusion fusion = flagmask::fitFusion(set.features, set.labels);
+  fusion.save(o.output.string());
+  std::printf("sequences=%zu pixels=%d log-loss=%.4f\n", names.size(), set.features.rows,
+              logLoss(fusion, set));
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
-  Options o;
-  try {
-    o = parse(argc, argv);
-  } catch (const flagmask::cli::UsageError &e) {
-    std::cerr << "flagmask-fit-fusion: " << e.what() << "\n(see flagmask-fit-fusion --help)\n";
-    return 2;
-  }
-  try {
-    const std::vector<std::string> names =
-        flagmask::davis::chooseSequences(o.root, o.imageset, o.sequences);
-    if (names.empty())
-      throw flagmask::Error("no sequence to sample under '" + o.root.string() + "'");
-    std::mt19937 random(o.random_seed);
-    SampleSet set;
-    for (size_t k = 0; k < names.size(); ++k) {
-      std::cerr << "[" << k + 1 << "/" << names.size() << "] " << names[k] << "\n";
-      sampleSequence(o, names[k], random, set);
-    }
-    std::cerr << "fitting on " << set.features.rows << " pixels\n";
-    const flagmask::Fusion fusion = flagmask::fitFusion(set.features, set.labels);
-    fusion.save(o.output.string());
-    std::printf("sequences=%zu pixels=%d log-loss=%.4f\n", names.size(), set.features.rows,
-                logLoss(fusion, set));
-  } catch (const std::exception &e) {
-    std::cerr << "flagmask-fit-fusion: " << e.what() << "\n";
-    return 1;
-  }
-  return 0;
+  return flagmask::cli::runTool("flagmask-fit-fusion", argc, argv, parse, run);
 }

@@ -29,61 +29,61 @@ std::string numbered(const std::filesystem::path &dir, int i, const char *ext) {
   return (dir / name).string();
 }
 
-} // namespace
-
-int main(int argc, char **argv) {
-  namespace cli = flagmask::cli;
+struct Options {
   std::string out;
   int frames = 120, width = 640, height = 360;
   bool hard = false;
-  try {
-    for (int i = 1; i < argc; ++i) {
-      const std::string a = argv[i];
-      if (a == "-h" || a == "--help") {
-        std::cout << kUsage;
-        return 0;
-      } else if (a == "-o" || a == "--output") {
-        out = cli::value(argc, argv, i);
-      } else if (a == "--frames") {
-        frames = static_cast<int>(cli::number(a, cli::value(argc, argv, i)));
-      } else if (a == "--width") {
-        width = static_cast<int>(cli::number(a, cli::value(argc, argv, i)));
-      } else if (a == "--height") {
-        height = static_cast<int>(cli::number(a, cli::value(argc, argv, i)));
-      } else if (a == "--hard") {
-        hard = true;
-      } else {
-        throw cli::UsageError("unknown argument '" + a + "'");
-      }
+};
+
+Options parse(int argc, char **argv) {
+  namespace cli = flagmask::cli;
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    cli::answerHelp(a, kUsage);
+    if (a == "-o" || a == "--output") {
+      o.out = cli::value(argc, argv, i);
+    } else if (a == "--frames") {
+      o.frames = static_cast<int>(cli::number(a, cli::value(argc, argv, i)));
+    } else if (a == "--width") {
+      o.width = static_cast<int>(cli::number(a, cli::value(argc, argv, i)));
+    } else if (a == "--height") {
+      o.height = static_cast<int>(cli::number(a, cli::value(argc, argv, i)));
+    } else if (a == "--hard") {
+      o.hard = true;
+    } else {
+      throw cli::unknownArgument(a);
     }
-    if (out.empty())
-      throw cli::UsageError("give the output folder with -o");
-    if (frames < 1 || width < 16 || height < 16 || width > 8192 || height > 8192)
-      throw cli::UsageError("--frames must be >= 1 and the size between 16 and 8192");
-  } catch (const cli::UsageError &e) {
-    std::cerr << "flagmask-synth: " << e.what() << "\n(see flagmask-synth --help)\n";
-    return 2;
   }
-  try {
-    const std::filesystem::path root(out);
-    const std::filesystem::path frames_dir = root / "JPEGImages/480p/flag";
-    const std::filesystem::path masks_dir = root / "Annotations/480p/flag";
-    std::filesystem::create_directories(frames_dir);
-    std::filesystem::create_directories(masks_dir);
-    flagmask::FlagScene scene; // every effect on, procedural background
-    scene.frames = frames;
-    for (int t = 0; t < frames; ++t) {
-      const cv::Size size(width, height);
-      const flagmask::SyntheticFrame f =
-          hard ? flagmask::syntheticFlag(t, size, scene) : flagmask::syntheticFlag(t, size);
-      if (!cv::imwrite(numbered(frames_dir, t, "jpg"), f.frame, {cv::IMWRITE_JPEG_QUALITY, 92}) ||
-          !cv::imwrite(numbered(masks_dir, t, "png"), f.mask))
-        throw flagmask::Error("could not write into '" + out + "'");
-    }
-    std::cerr << "wrote " << frames << " frames to " << out << "\n";
-  } catch (const std::exception &e) {
-    std::cerr << "flagmask-synth: " << e.what() << "\n";
-    return 1;
+  if (o.out.empty())
+    throw cli::UsageError("give the output folder with -o");
+  if (o.frames < 1 || o.width < 16 || o.height < 16 || o.width > 8192 || o.height > 8192)
+    throw cli::UsageError("--frames must be >= 1 and the size between 16 and 8192");
+  return o;
+}
+
+int run(const Options &o) {
+  const std::filesystem::path root(o.out);
+  const std::filesystem::path frames_dir = root / "JPEGImages/480p/flag";
+  const std::filesystem::path masks_dir = root / "Annotations/480p/flag";
+  std::filesystem::create_directories(frames_dir);
+  std::filesystem::create_directories(masks_dir);
+  flagmask::FlagScene scene; // every effect on, procedural background
+  scene.frames = o.frames;
+  const cv::Size size(o.width, o.height);
+  for (int t = 0; t < o.frames; ++t) {
+    const flagmask::SyntheticFrame f =
+        o.hard ? flagmask::syntheticFlag(t, size, scene) : flagmask::syntheticFlag(t, size);
+    if (!cv::imwrite(numbered(frames_dir, t, "jpg"), f.frame, {cv::IMWRITE_JPEG_QUALITY, 92}) ||
+        !cv::imwrite(numbered(masks_dir, t, "png"), f.mask))
+      throw flagmask::Error("could not write into '" + o.out + "'");
   }
+  std::cerr << "wrote " << o.frames << " frames to " << o.out << "\n";
   return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  return flagmask::cli::runTool("flagmask-synth", argc, argv, parse, run);
 }

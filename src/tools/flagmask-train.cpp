@@ -101,10 +101,8 @@ Options parse(int argc, char **argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    if (a == "-h" || a == "--help") {
-      std::cout << kUsage;
-      std::exit(0);
-    } else if (a == "--frame") {
+    cli::answerHelp(a, kUsage);
+    if (a == "--frame") {
       o.sources.push_back({Source::Image, cli::value(argc, argv, i)});
     } else if (a == "--video") {
       o.sources.push_back({Source::Video, cli::value(argc, argv, i)});
@@ -120,7 +118,7 @@ Options parse(int argc, char **argv) {
     } else if (a == "-o" || a == "--output") {
       o.output = cli::value(argc, argv, i);
     } else {
-      throw cli::UsageError("unknown argument '" + a + "'");
+      throw cli::unknownArgument(a);
     }
   }
   check(o);
@@ -217,7 +215,7 @@ std::string percent(const cv::Mat &mask) {
          "%";
 }
 
-void run(const Options &o) {
+int run(const Options &o) {
   flagmask::Model model(o.bins);
   size_t next_write = 0;
   for (size_t i = 0; i < o.sources.size(); ++i) {
@@ -241,26 +239,14 @@ void run(const Options &o) {
               << ")\n";
   }
   if (o.output.empty())
-    return;
+    return 0;
   model.save(o.output);
   std::cerr << "wrote " << o.output << "\n";
+  return 0;
 }
 
 } // namespace
 
 int main(int argc, char **argv) {
-  Options o;
-  try {
-    o = parse(argc, argv);
-  } catch (const flagmask::cli::UsageError &e) {
-    std::cerr << "flagmask-train: " << e.what() << "\n(see flagmask-train --help)\n";
-    return 2;
-  }
-  try {
-    run(o);
-  } catch (const std::exception &e) {
-    std::cerr << "flagmask-train: " << e.what() << "\n";
-    return 1;
-  }
-  return 0;
+  return flagmask::cli::runTool("flagmask-train", argc, argv, parse, run);
 }
