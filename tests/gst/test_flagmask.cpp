@@ -23,7 +23,6 @@
 static const cv::Size kSize(160, 120);
 static const int kSeedX = 20; // the square's left edge in the seed frame
 
-static gchar *tmp_dir;
 static std::string seed_path, empty_mask_path, garbage_model_path, model_path, flag_seed_path;
 
 /* ---- generated data ------------------------------------------------------------------------ */
@@ -33,40 +32,28 @@ using fmtest::object_rect;
 using fmtest::scene;
 using fmtest::scene_mask;
 
-static std::string tmp_file(const char *name) {
-  gchar *p = g_build_filename(tmp_dir, name, nullptr);
-  std::string s(p);
-  g_free(p);
-  return s;
-}
-
 static void write_fixtures(void) {
-  tmp_dir = g_dir_make_tmp("flagmask-test-XXXXXX", nullptr);
-  g_assert_nonnull(tmp_dir);
+  fmtest::make_scratch_dir();
   // The seed at half the frame size: the element must scale it.
   cv::Mat seed;
   cv::resize(scene_mask(kSize, kSeedX), seed, kSize / 2, 0, 0, cv::INTER_NEAREST);
-  seed_path = tmp_file("seed.png");
+  seed_path = fmtest::scratch("seed.png");
   g_assert_true(cv::imwrite(seed_path, seed));
-  empty_mask_path = tmp_file("empty.png");
+  empty_mask_path = fmtest::scratch("empty.png");
   g_assert_true(cv::imwrite(empty_mask_path, cv::Mat::zeros(kSize, CV_8U)));
-  garbage_model_path = tmp_file("garbage.yml");
+  garbage_model_path = fmtest::scratch("garbage.yml");
   g_assert_true(
       g_file_set_contents(garbage_model_path.c_str(), "%YAML:1.0\nthis: [is, not", -1, nullptr));
   flagmask::Model model;
   model.add(scene(kSize, kSeedX), scene_mask(kSize, kSeedX));
-  model_path = tmp_file("model.yml");
+  model_path = fmtest::scratch("model.yml");
   model.save(model_path);
-  flag_seed_path = tmp_file("flag-seed.png");
+  flag_seed_path = fmtest::scratch("flag-seed.png");
   g_assert_true(cv::imwrite(flag_seed_path, flagmask::syntheticFlag(0, kSize).mask));
 }
 
 static void remove_fixtures(void) {
-  for (const std::string &p :
-       {seed_path, empty_mask_path, garbage_model_path, model_path, flag_seed_path})
-    g_remove(p.c_str());
-  g_rmdir(tmp_dir);
-  g_free(tmp_dir);
+  fmtest::remove_scratch_dir();
 }
 
 /* ---- frames in and out of buffers ---------------------------------------------------------- */
@@ -190,24 +177,7 @@ using fmtest::video_info;
 
 // The element with its properties set before it starts, in a harness that is PLAYING.
 static GstHarness *harness_new(const char *props, const GstVideoInfo *info) {
-  GstElement *e = gst_element_factory_make("flagmask", nullptr);
-  fail_unless(e != nullptr);
-  if (props) {
-    gchar **pairs = g_strsplit(props, " ", -1);
-    for (gchar **kv = pairs; *kv; ++kv) {
-      gchar **p = g_strsplit(*kv, "=", 2);
-      gst_util_set_object_arg(G_OBJECT(e), p[0], p[1]);
-      g_strfreev(p);
-    }
-    g_strfreev(pairs);
-  }
-  GstHarness *h = gst_harness_new_with_element(e, "sink", "src");
-  gst_object_unref(e);
-  if (info) {
-    GstCaps *caps = gst_video_info_to_caps(info);
-    gst_harness_set_src_caps(h, caps);
-  }
-  return h;
+  return fmtest::harness_new(props ? props : "", info);
 }
 
 static std::string seed_prop(const std::string &path = seed_path) {
@@ -486,8 +456,8 @@ static std::string start_error(const char *props) {
 }
 
 GST_START_TEST(test_bad_input) {
-  const std::string missing = tmp_file("does-not-exist.yml");
-  const std::string missing_png = tmp_file("does-not-exist.png");
+  const std::string missing = fmtest::scratch("does-not-exist.yml");
+  const std::string missing_png = fmtest::scratch("does-not-exist.png");
   const std::pair<std::string, std::string> cases[] = {
       {"model=" + missing, missing},
       {"model=" + garbage_model_path, garbage_model_path},
