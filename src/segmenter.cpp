@@ -237,6 +237,7 @@ struct Segmenter::State {
   void adapt(const cv::Mat &lab, const cv::Mat &mask, double confidence, double prev_area);
   Result finish(const cv::Mat &lab, const cv::Mat &gray, const cv::Mat &mask,
                 const cv::Mat &probability);
+  void show(Result &r, const cv::Mat &mask, const cv::Mat &probability);
   cv::Mat fullMask(const cv::Mat &mask, const cv::Mat &small, const cv::Mat &frame);
   void begin(const cv::Mat &frame);
   void carryForward(const cv::Mat &mask, const cv::Mat &probability);
@@ -335,9 +336,7 @@ Result Segmenter::State::finish(const cv::Mat &lab, const cv::Mat &gray, const c
   Result r;
   r.probability = probability;
   const double area = cv::countNonZero(mask);
-  r.area = area / static_cast<double>(mask.total());
   r.state = area > 0 ? TrackState::Tracking : TrackState::Lost;
-  r.box = scaleRect(cv::boundingRect(mask), work_size, frame_size);
   r.confidence = decidedness(probability, mask);
   if (area > 0) {
     adapt(lab, mask, r.confidence, prev_area);
@@ -350,6 +349,16 @@ Result Segmenter::State::finish(const cv::Mat &lab, const cv::Mat &gray, const c
   prev_gray = gray;
   started = true;
   return r;
+}
+
+// What the frame shows: its mask, held steady against the last one shown when hysteresis is on
+// (the tracker goes on from its own decision; a lost object is shown lost at once). The result's
+// area and box describe what is shown.
+void Segmenter::State::show(Result &r, const cv::Mat &mask, const cv::Mat &probability) {
+  const bool hold = params.hysteresis > 0 && !shown.empty() && r.state == TrackState::Tracking;
+  shown = hold ? steadyMask(mask, probability, shown, params.threshold, params.hysteresis) : mask;
+  r.area = cv::countNonZero(shown) / static_cast<double>(shown.total());
+  r.box = scaleRect(cv::boundingRect(shown), work_size, frame_size);
 }
 
 Segmenter::Segmenter(const SegmenterParams &params) : state_(std::make_unique<State>()) {
@@ -420,7 +429,8 @@ Result Segmenter::seed(cv::InputArray frame_bgr, cv::InputArray mask_in) {
   cv::Mat probability;
   mask.convertTo(probability, CV_32F, 1.0 / 255);
   Result r = s.finish(lab, gray, mask, probability);
-  s.shown = mask;
+  s.shown.release(); // a seed is a new start: nothing shown to hold on to
+  s.show(r, mask, probability);
   r.mask = resizeMask(seed_mask, s.frame_size); // the seed frame's answer is the seed, exactly
   return r;
 }
@@ -464,15 +474,7 @@ Result Segmenter::process(cv::InputArray frame_bgr) {
   }
   fillSmallHoles(mask);
   Result r = s.finish(lab, gray, mask, probability);
-  // The tracker goes on from its own decision; only what is shown is held steady (and a lost
-  // object is shown lost at once).
-  if (s.params.hysteresis > 0 && !s.shown.empty() && r.state == TrackState::Tracking) {
-    s.shown = steadyMask(mask, probability, s.shown, s.params.threshold, s.params.hysteresis);
-    r.area = cv::countNonZero(s.shown) / static_cast<double>(s.shown.total());
-    r.box = scaleRect(cv::boundingRect(s.shown), s.work_size, s.frame_size);
-  } else {
-    s.shown = mask;
-  }
+  s.show(r, mask, probability);
   r.mask = s.fullMask(s.shown, small, frame);
   return r;
 }
