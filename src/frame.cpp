@@ -1,6 +1,7 @@
 #include "frame.h"
 
 #include "error.h"
+#include "parallel.h"
 #include "segmenter.h"
 
 #include <opencv2/imgproc.hpp>
@@ -298,18 +299,16 @@ void overlayPacked(cv::Mat &plane, const PackedLayout &l, const cv::Mat &mask,
 void mixByAlpha(cv::Mat dst, const cv::Mat &object, const cv::Mat &background,
                 const cv::Mat &alpha) {
   const int channels = dst.channels();
-  cv::parallel_for_(cv::Range(0, dst.rows), [&](const cv::Range &rows) {
-    for (int y = rows.start; y < rows.end; ++y) {
-      uint8_t *d = dst.ptr<uint8_t>(y);
-      const uint8_t *o = object.ptr<uint8_t>(y), *b = background.ptr<uint8_t>(y);
-      const uint8_t *a = alpha.ptr<uint8_t>(y);
-      for (int x = 0; x < dst.cols; ++x) {
-        const int w = a[x];
-        if (w == 0 || w == 255)
-          continue;
-        for (int c = x * channels; c < (x + 1) * channels; ++c)
-          d[c] = static_cast<uint8_t>((o[c] * w + b[c] * (255 - w) + 127) / 255);
-      }
+  forRows(dst.rows, [&](int y) {
+    uint8_t *d = dst.ptr<uint8_t>(y);
+    const uint8_t *o = object.ptr<uint8_t>(y), *b = background.ptr<uint8_t>(y);
+    const uint8_t *a = alpha.ptr<uint8_t>(y);
+    for (int x = 0; x < dst.cols; ++x) {
+      const int w = a[x];
+      if (w == 0 || w == 255)
+        continue;
+      for (int c = x * channels; c < (x + 1) * channels; ++c)
+        d[c] = static_cast<uint8_t>((o[c] * w + b[c] * (255 - w) + 127) / 255);
     }
   });
 }
@@ -483,10 +482,6 @@ void applyNv12(cv::Mat &y, cv::Mat &uv, const cv::Mat &mask, Mode mode, const Yu
   applyLuma(y, mask, mask == 0, mode, matrix, bg, style);
   applyChroma(uv, chromaMask(mask, uv.size()) == 0, mode, chromaScalar(bg, 2, false), style);
 }
-
-} // namespace flagmask
-
-namespace flagmask {
 
 // The band is rendered twice from its original pixels, as all object and as all background, then
 // the plain mode runs on the whole frame and the band's soft pixels get the mix of the two renders.

@@ -34,10 +34,6 @@ private:
   std::array<Workspace, 13> means_, products_;
 };
 
-} // namespace flagmask
-
-namespace flagmask {
-
 // Brings a mask decided at working resolution to the full frame with its boundary following the
 // full-resolution image: a grey guided filter's local linear models (guide ~ mask) are fitted at
 // working resolution and applied to the full-resolution guide (He and Sun's fast guided filter),
