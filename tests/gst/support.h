@@ -204,6 +204,14 @@ inline GstHarness *harness_new(const std::string &props, const GstVideoInfo *inf
   return h;
 }
 
+// Tears down a harness made with a bus: the bus goes first, with the messages it still holds. Each
+// refers to the element, which would otherwise outlive the harness.
+inline void harness_teardown(GstHarness *h, GstBus *bus) {
+  gst_element_set_bus(h->element, nullptr);
+  gst_object_unref(bus);
+  gst_harness_teardown(h);
+}
+
 // A caps event for info (gst_event_new_caps takes its own reference to the caps).
 inline GstEvent *caps_event(const GstVideoInfo *info) {
   GstCaps *caps = gst_video_info_to_caps(info);

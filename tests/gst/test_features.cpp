@@ -178,9 +178,7 @@ GST_START_TEST(test_post_messages_per_frame) {
   g_object_set(h->element, "post-messages", FALSE, nullptr);
   gst_buffer_unref(gst_harness_push_and_pull(h, timed_buffer(scene(kSize, kSeedX), &info, 4)));
   fail_unless(pop_frame_message(bus) == nullptr);
-  gst_element_set_bus(h->element, nullptr);
-  gst_object_unref(bus);
-  gst_harness_teardown(h);
+  fmtest::harness_teardown(h, bus);
 }
 GST_END_TEST;
 
@@ -198,9 +196,7 @@ GST_START_TEST(test_post_messages_off_by_default) {
   GstMessage *msg = pop_frame_message(bus);
   fail_unless(msg != nullptr);
   gst_message_unref(msg);
-  gst_element_set_bus(h->element, nullptr);
-  gst_object_unref(bus);
-  gst_harness_teardown(h);
+  fmtest::harness_teardown(h, bus);
 }
 GST_END_TEST;
 
@@ -228,9 +224,7 @@ GST_START_TEST(test_post_messages_lost) {
   fail_unless(gst_structure_get_uint64(s, "timestamp", &pts));
   fail_unless_equals_uint64(pts, GST_CLOCK_TIME_NONE);
   gst_message_unref(msg);
-  gst_element_set_bus(h->element, nullptr);
-  gst_object_unref(bus);
-  gst_harness_teardown(h);
+  fmtest::harness_teardown(h, bus);
 }
 GST_END_TEST;
 
@@ -261,9 +255,7 @@ GST_START_TEST(test_post_messages_outside_locks) {
   for (int i = 0; i < 3; ++i)
     gst_buffer_unref(push_pull(h, scene(kSize, kSeedX + 2 * i), &info));
   fail_unless_equals_int(handled.load(), 3);
-  gst_element_set_bus(h->element, nullptr);
-  gst_object_unref(bus);
-  gst_harness_teardown(h);
+  fmtest::harness_teardown(h, bus);
 }
 GST_END_TEST;
 
@@ -338,9 +330,7 @@ GST_START_TEST(test_box_in_frame_pixels) {
     fail_unless(near(bx, object.x, 4) && near(bw, object.width, 6), "box x %d width %d", bx, bw);
     gst_message_unref(msg);
   }
-  gst_element_set_bus(h->element, nullptr);
-  gst_object_unref(bus);
-  gst_harness_teardown(h);
+  fmtest::harness_teardown(h, bus);
 }
 GST_END_TEST;
 
@@ -754,9 +744,7 @@ GST_START_TEST(test_seed_box_outside_frame) {
     fail_unless(p.type == GST_MESSAGE_ERROR && p.says(std::string("'") + bad + "'") &&
                     p.says("outside"),
                 "%s: %s", bad, p.message.c_str());
-    gst_element_set_bus(h->element, nullptr);
-    gst_object_unref(bus);
-    gst_harness_teardown(h);
+    fmtest::harness_teardown(h, bus);
   }
   // Partly outside: clipped to the frame, and the square is found in what is left.
   GstHarness *h = harness_new("mode=mask seed-box=10,30,60,600", &info);
@@ -808,9 +796,7 @@ GST_START_TEST(test_seed_box_while_playing) {
   out = push_pull(h, frame, &info);
   fail_unless_equals_int(differing(to_mask(out, &info), expected), 0);
   gst_buffer_unref(out);
-  gst_element_set_bus(h->element, nullptr);
-  gst_object_unref(bus);
-  gst_harness_teardown(h);
+  fmtest::harness_teardown(h, bus);
 }
 GST_END_TEST;
 
@@ -893,9 +879,7 @@ GST_START_TEST(test_model_out_unwritable) {
   fail_unless(p.is(GST_MESSAGE_WARNING, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_WRITE) &&
                   p.says(path) && p.says("does not exist"),
               "%s", p.message.c_str());
-  gst_element_set_bus(h->element, nullptr);
-  gst_object_unref(bus);
-  gst_harness_teardown(h);
+  fmtest::harness_teardown(h, bus);
 }
 GST_END_TEST;
 
@@ -920,9 +904,7 @@ GST_START_TEST(test_save_model_signal) {
     fail_unless(p.type == GST_MESSAGE_WARNING && p.says("'" + file + "'") && p.says(reason), "%s",
                 p.message.c_str());
   }
-  gst_element_set_bus(h->element, nullptr);
-  gst_object_unref(bus);
-  gst_harness_teardown(h);
+  fmtest::harness_teardown(h, bus);
 
   // Nothing learned yet (stopped, no model): FALSE and a warning.
   GstElement *e = gst_element_factory_make("flagmask", nullptr);

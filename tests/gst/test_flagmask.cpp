@@ -350,9 +350,7 @@ GST_START_TEST(test_alpha_switch_mid_stream) {
   // Back to a mode the format can show: the stream goes on.
   gst_util_set_object_arg(G_OBJECT(h->element), "mode", "mask");
   gst_buffer_unref(push_scene(h, &info, kSeedX + 2));
-  gst_element_set_bus(h->element, nullptr);
-  gst_object_unref(bus);
-  gst_harness_teardown(h);
+  fmtest::harness_teardown(h, bus);
 }
 GST_END_TEST;
 

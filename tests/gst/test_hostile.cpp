@@ -274,9 +274,7 @@ static std::vector<cv::Mat> warned_start(const std::string &seed, const char *re
   fail_unless(p.type == GST_MESSAGE_WARNING, "no warning for %s", seed.c_str());
   fail_unless(p.says("'" + seed + "'") && p.says(reason), "%s", p.message.c_str());
   fail_unless(pop_posted(bus).type == GST_MESSAGE_UNKNOWN, "more than one message");
-  gst_element_set_bus(h->element, nullptr);
-  gst_object_unref(bus);
-  gst_harness_teardown(h);
+  fmtest::harness_teardown(h, bus);
   return outputs;
 }
 

@@ -167,9 +167,7 @@ GST_START_TEST(test_state_changes_while_pushing) {
   fail_unless(changes > 5 && passed > 5, "%u state changes, %d frames through", changes, passed);
   const Posted p = pop_posted(bus, GST_MESSAGE_ERROR);
   fail_unless(p.type == GST_MESSAGE_UNKNOWN, "error: %s (%s)", p.message.c_str(), p.debug.c_str());
-  gst_element_set_bus(h->element, nullptr);
-  gst_object_unref(bus);
-  gst_harness_teardown(h);
+  fmtest::harness_teardown(h, bus);
   gst_check_remove_log_filter(filter);
 }
 GST_END_TEST;
