@@ -177,6 +177,15 @@ static void write_json(GString *out, const Json *node, guint depth) {
 /* ---- What upstream's scanner records, for one element --------------------------------------- */
 
 /* An enum or flags type the element marked with gst_type_mark_as_plugin_api, in other-types. */
+/* One enum or flags value as upstream's cache lists it; value_text is taken. */
+static void append_value(Json *values, const char *nick, const char *name, gchar *value_text) {
+  Json *value = json_object();
+  json_set(value, "name", json_string(nick));
+  json_set(value, "desc", json_string(name));
+  json_set(value, "value", json_take_string(value_text));
+  json_append(values, value);
+}
+
 static void add_enum_type(Json *other_types, GType type) {
   if (g_tree_lookup(other_types->members, g_type_name(type)) || !gst_type_is_plugin_api(type, NULL))
     return;
@@ -185,22 +194,12 @@ static void add_enum_type(Json *other_types, GType type) {
   gpointer klass = g_type_class_ref(type);
   if (G_TYPE_IS_ENUM(type)) {
     json_set(entry, "kind", json_string("enum"));
-    for (const GEnumValue *v = G_ENUM_CLASS(klass)->values; v->value_name; ++v) {
-      Json *value = json_object();
-      json_set(value, "name", json_string(v->value_nick));
-      json_set(value, "desc", json_string(v->value_name));
-      json_set(value, "value", json_take_string(g_strdup_printf("%d", v->value)));
-      json_append(values, value);
-    }
+    for (const GEnumValue *v = G_ENUM_CLASS(klass)->values; v->value_name; ++v)
+      append_value(values, v->value_nick, v->value_name, g_strdup_printf("%d", v->value));
   } else {
     json_set(entry, "kind", json_string("flags"));
-    for (const GFlagsValue *v = G_FLAGS_CLASS(klass)->values; v->value_name; ++v) {
-      Json *value = json_object();
-      json_set(value, "name", json_string(v->value_nick));
-      json_set(value, "desc", json_string(v->value_name));
-      json_set(value, "value", json_take_string(g_strdup_printf("0x%08x", v->value)));
-      json_append(values, value);
-    }
+    for (const GFlagsValue *v = G_FLAGS_CLASS(klass)->values; v->value_name; ++v)
+      append_value(values, v->value_nick, v->value_name, g_strdup_printf("0x%08x", v->value));
   }
   g_type_class_unref(klass);
 }
