@@ -987,9 +987,8 @@ static bool apply_input_change(GstFlagMask *self, const FrameSettings &wanted) {
 static cv::Mat cut_box_seed(GstVideoFrame *frame, const cv::Rect &box, const std::string &text) {
   const cv::Size size(GST_VIDEO_FRAME_WIDTH(frame), GST_VIDEO_FRAME_HEIGHT(frame));
   const cv::Rect clipped = box & cv::Rect(cv::Point(0, 0), size);
-  const std::string where = "flagmask: seed-box '" + text + "' on the " +
-                            std::to_string(size.width) + "x" + std::to_string(size.height) +
-                            " frame";
+  const std::string where =
+      "flagmask: seed-box '" + text + "' on the " + flagmask::sizeText(size) + " frame";
   if (clipped.empty())
     throw flagmask::Error(where + " is empty or outside the frame: nothing to cut a seed from");
   try {

@@ -32,10 +32,6 @@ double lumaWhite(const YuvMatrix &m) {
   return m.full_range ? 255.0 : 235.0;
 }
 
-std::string sizeText(cv::Size s) {
-  return std::to_string(s.width) + "x" + std::to_string(s.height);
-}
-
 void checkLayout(const cv::Mat &plane, const PackedLayout &layout) {
   if (plane.depth() != CV_8U || plane.channels() != layout.channels ||
       (layout.channels != 3 && layout.channels != 4))
@@ -345,6 +341,10 @@ cv::Mat chromaAlpha(const cv::Mat &alpha, cv::Size chroma) {
 }
 
 } // namespace
+
+std::string sizeText(cv::Size size) {
+  return std::to_string(size.width) + "x" + std::to_string(size.height);
+}
 
 SoftMask featherMask(const cv::Mat &mask, int radius) {
   if (mask.type() != CV_8UC1)

@@ -9,8 +9,12 @@
 #include <opencv2/core.hpp>
 
 #include <cstdint>
+#include <string>
 
 namespace flagmask {
+
+// An image size as messages write it: WxH.
+std::string sizeText(cv::Size size);
 
 // What the element writes into the frame.
 enum class Mode {

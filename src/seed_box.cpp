@@ -1,6 +1,7 @@
 #include "seed_box.h"
 
 #include "error.h"
+#include "frame.h"
 
 #include <opencv2/imgproc.hpp>
 
@@ -11,10 +12,6 @@
 
 namespace flagmask {
 namespace {
-
-std::string sizeText(cv::Size size) {
-  return std::to_string(size.width) + "x" + std::to_string(size.height);
-}
 
 void checkFrame(const cv::Mat &frame) {
   if (frame.empty() || frame.type() != CV_8UC3)

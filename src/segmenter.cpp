@@ -1,6 +1,7 @@
 #include "segmenter.h"
 
 #include "error.h"
+#include "frame.h"
 #include "fusion.h"
 #include "guided.h"
 #include "image_io.h"
@@ -439,8 +440,8 @@ Result Segmenter::process(cv::InputArray frame_bgr) {
   State &s = *state_;
   const cv::Mat frame = checkedFrame(frame_bgr);
   if (s.started && frame.size() != s.frame_size)
-    throw Error("flagmask: the frame size changed from " + std::to_string(s.frame_size.width) +
-                "x" + std::to_string(s.frame_size.height) + " without a reset");
+    throw Error("flagmask: the frame size changed from " + sizeText(s.frame_size) +
+                " without a reset");
   if (!s.started) {
     if (!s.model.trained())
       throw Error("flagmask: nothing to track: neither a seed mask nor a trained model");
