@@ -115,17 +115,21 @@ cv::Mat refineNearObject(GuidedFilter &guided, const cv::Mat &guide_bgr, const c
 }
 
 // Keeps the pieces that overlap where the object was carried to (or the largest one when nothing
-// was carried), drops specks.
+// was carried), drops specks. Labels only the box around the candidate pixels: the pieces are the
+// same there as in the whole frame.
 cv::Mat keepObjectPieces(const cv::Mat &binary, const cv::Mat &carried) {
+  cv::Mat out = cv::Mat::zeros(binary.size(), CV_8U);
+  const cv::Rect box = cv::boundingRect(binary);
+  if (box.empty())
+    return out;
   cv::Mat labels, stats, centroids;
-  const int n = cv::connectedComponentsWithStats(binary, labels, stats, centroids, 8, CV_32S);
-  if (n <= 1)
-    return cv::Mat::zeros(binary.size(), CV_8U);
+  const int n = cv::connectedComponentsWithStats(binary(box), labels, stats, centroids, 8, CV_32S);
   std::vector<int> overlap(n, 0);
   if (!carried.empty()) {
+    const cv::Mat carried_box = carried(box);
     for (int y = 0; y < labels.rows; ++y) {
       const int *l = labels.ptr<int>(y);
-      const uchar *c = carried.ptr<uchar>(y);
+      const uchar *c = carried_box.ptr<uchar>(y);
       for (int x = 0; x < labels.cols; ++x)
         if (c[x])
           ++overlap[l[x]];
@@ -141,10 +145,10 @@ cv::Mat keepObjectPieces(const cv::Mat &binary, const cv::Mat &carried) {
     const bool big_enough = area >= kMinPieceFraction * largest;
     keep[i] = big_enough && (any_overlap ? overlap[i] > 0 : area == largest);
   }
-  cv::Mat out(binary.size(), CV_8U);
+  cv::Mat out_box = out(box);
   for (int y = 0; y < labels.rows; ++y) {
     const int *l = labels.ptr<int>(y);
-    uchar *o = out.ptr<uchar>(y);
+    uchar *o = out_box.ptr<uchar>(y);
     for (int x = 0; x < labels.cols; ++x)
       o[x] = keep[l[x]] ? 255 : 0;
   }
@@ -160,28 +164,32 @@ cv::Mat nearCarried(const CarriedShape &shape) {
 
 // Fills background holes enclosed by the object when they are small next to it. One pass over the
 // labels with a table of which holes to fill (a mask per hole cost a frame-sized comparison each).
+// Only the object's bounding box is labelled: an enclosed hole lies inside it, and background on
+// the box's edge is 4-connected to the background beyond it, so it counts as open like the frame's
+// edge.
 void fillSmallHoles(cv::Mat &mask) {
   const int object_area = cv::countNonZero(mask);
   if (object_area == 0)
     return;
-  cv::Mat background = mask == 0, labels, stats, centroids;
+  const cv::Rect box = cv::boundingRect(mask);
+  cv::Mat object = mask(box);
+  cv::Mat background = object == 0, labels, stats, centroids;
   const int n = cv::connectedComponentsWithStats(background, labels, stats, centroids, 4, CV_32S);
   std::vector<uchar> fill(n, 0);
   bool any = false;
   for (int i = 1; i < n; ++i) {
     const int x = stats.at<int>(i, cv::CC_STAT_LEFT), y = stats.at<int>(i, cv::CC_STAT_TOP);
     const int w = stats.at<int>(i, cv::CC_STAT_WIDTH), h = stats.at<int>(i, cv::CC_STAT_HEIGHT);
-    const bool touches_border = x == 0 || y == 0 || x + w == mask.cols || y + h == mask.rows;
-    fill[i] =
-        !touches_border && stats.at<int>(i, cv::CC_STAT_AREA) < kMaxHoleFraction * object_area;
+    const bool open = x == 0 || y == 0 || x + w == object.cols || y + h == object.rows;
+    fill[i] = !open && stats.at<int>(i, cv::CC_STAT_AREA) < kMaxHoleFraction * object_area;
     any = any || fill[i];
   }
   if (!any)
     return;
-  for (int y = 0; y < mask.rows; ++y) {
+  for (int y = 0; y < object.rows; ++y) {
     const int *l = labels.ptr<int>(y);
-    uchar *m = mask.ptr<uchar>(y);
-    for (int x = 0; x < mask.cols; ++x)
+    uchar *m = object.ptr<uchar>(y);
+    for (int x = 0; x < object.cols; ++x)
       if (fill[l[x]])
         m[x] = 255;
   }
