@@ -43,7 +43,7 @@ constexpr const char *kUsage =
     "  --temporal-weight W trust in the carried mask at its boundary, 0..1\n"
     "  --motion-weight M   strength of the motion-against-the-camera evidence, 0..1 (0 = off)\n"
     "  --adapt-rate R      how fast the model follows the object, 0..1 (0 = never)\n"
-    "  --hysteresis H      steadiness of the mask shown, 0..0.5 (default 0.05; 0 = off)\n"
+    "  --hysteresis H      steadiness of the mask shown, 0..0.5 (default 0.2; 0 = off)\n"
     "  --fusion FILE       fuse the cues with weights from flagmask-fit-fusion (default: the\n"
     "                      hand-set naive Bayes)\n"
     "  -h, --help          this text\n";

@@ -304,7 +304,14 @@ GST_END_TEST;
 
 /* ---- swapping files while playing ---------------------------------------------------------- */
 
-static const std::string kMaskProps = " mode=mask";
+// The tracker's own mask, without the hysteresis that holds the shown mask still: these tests
+// compare what the tracker does right after a swap, frame by frame.
+static const std::string kMaskProps = " mode=mask hysteresis=0";
+static flagmask::SegmenterParams trackerParams() {
+  flagmask::SegmenterParams params;
+  params.hysteresis = 0;
+  return params;
+}
 
 // Frames with the square moving right by 3 pixels each.
 static cv::Mat moving(int t) {
@@ -337,11 +344,11 @@ GST_START_TEST(test_model_swapped_while_playing) {
   GstHarness *h =
       harness_new("seed-mask=" + seed_path + " model=" + model_path + kMaskProps, &info);
   BusWatch watch(h->element);
-  flagmask::Segmenter core;
+  flagmask::Segmenter core(trackerParams());
   core.setModel(flagmask::Model::load(model_path));
   const int swap = 3;
   bool differs_from_unswapped = false;
-  flagmask::Segmenter unswapped;
+  flagmask::Segmenter unswapped(trackerParams());
   unswapped.setModel(flagmask::Model::load(model_path));
   for (int t = 0; t < 8; ++t) {
     if (t == swap) {
