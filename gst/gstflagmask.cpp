@@ -104,6 +104,7 @@ GST_DEBUG_CATEGORY_STATIC(gst_flag_mask_debug);
 #define DEFAULT_PROP_WORKING_SIZE 480u
 #define DEFAULT_PROP_TEMPORAL_WEIGHT (flagmask::SegmenterParams{}.temporal_weight)
 #define DEFAULT_PROP_MOTION_WEIGHT (flagmask::SegmenterParams{}.motion_weight)
+#define DEFAULT_PROP_ADAPT_RATE (flagmask::SegmenterParams{}.adapt_rate)
 #define DEFAULT_PROP_HYSTERESIS (flagmask::SegmenterParams{}.hysteresis)
 #define DEFAULT_PROP_POST_MESSAGES FALSE
 #define DEFAULT_PROP_INVERT FALSE
@@ -125,6 +126,7 @@ enum {
   PROP_WORKING_SIZE,
   PROP_TEMPORAL_WEIGHT,
   PROP_MOTION_WEIGHT,
+  PROP_ADAPT_RATE,
   PROP_HYSTERESIS,
   PROP_POST_MESSAGES,
   PROP_INVERT,
@@ -163,6 +165,7 @@ struct Settings {
   guint working_size = DEFAULT_PROP_WORKING_SIZE;
   gdouble temporal_weight = DEFAULT_PROP_TEMPORAL_WEIGHT;
   gdouble motion_weight = DEFAULT_PROP_MOTION_WEIGHT;
+  gdouble adapt_rate = DEFAULT_PROP_ADAPT_RATE;
   gdouble hysteresis = DEFAULT_PROP_HYSTERESIS;
   bool post_messages = DEFAULT_PROP_POST_MESSAGES;
   bool invert = DEFAULT_PROP_INVERT;
@@ -412,6 +415,9 @@ static void gst_flag_mask_set_property(GObject *object, guint prop_id, const GVa
   case PROP_MOTION_WEIGHT:
     s.motion_weight = g_value_get_double(value);
     break;
+  case PROP_ADAPT_RATE:
+    s.adapt_rate = g_value_get_double(value);
+    break;
   case PROP_HYSTERESIS:
     s.hysteresis = g_value_get_double(value);
     break;
@@ -466,6 +472,9 @@ static void gst_flag_mask_get_property(GObject *object, guint prop_id, GValue *v
     break;
   case PROP_MOTION_WEIGHT:
     g_value_set_double(value, s.motion_weight);
+    break;
+  case PROP_ADAPT_RATE:
+    g_value_set_double(value, s.adapt_rate);
     break;
   case PROP_HYSTERESIS:
     g_value_set_double(value, s.hysteresis);
@@ -828,6 +837,7 @@ static FrameSettings copy_frame_settings(GstFlagMask *self) {
   f.params.threshold = s.threshold;
   f.params.temporal_weight = s.temporal_weight;
   f.params.motion_weight = s.motion_weight;
+  f.params.adapt_rate = s.adapt_rate;
   f.params.hysteresis = s.hysteresis;
   f.style.background_argb = s.background_color;
   f.post_messages = s.post_messages;
@@ -1229,6 +1239,14 @@ static void install_properties(GObjectClass *gobject_class) {
                           "camera: helps drop background that moves with the camera; neutral when "
                           "the object itself moves with the background",
                           0.0, 1.0, DEFAULT_PROP_MOTION_WEIGHT, playing));
+  g_object_class_install_property(
+      gobject_class, PROP_ADAPT_RATE,
+      g_param_spec_double("adapt-rate", "Adaptation rate",
+                          "How fast (0..1, 0 = never) the colour model follows the object's and "
+                          "the background's changing colours, per frame. Divided by the number of "
+                          "frames the model was trained on: a model trained on several frames "
+                          "already knows the object's looks",
+                          0.0, 1.0, DEFAULT_PROP_ADAPT_RATE, playing));
   g_object_class_install_property(
       gobject_class, PROP_HYSTERESIS,
       g_param_spec_double("hysteresis", "Hysteresis",

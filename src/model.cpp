@@ -21,6 +21,8 @@ namespace {
 
 constexpr int kMinBins = 4;
 constexpr int kMaxBins = 64;
+// More training frames than any video has: a larger count in a file is a corrupt one.
+constexpr int kMaxTrainingFrames = 10000000;
 // Added to every bin's density so that a colour never seen in training gets a neutral, not a
 // certain, answer; and a colour seen a few times in one class and never in the other only a
 // leaning one. At 1e-6 a brown trunk popping up beside the hard synthetic flag scored 0.98 object
@@ -361,6 +363,18 @@ std::string parseError(const std::string &what) {
 // the DAVIS dev split over sampling the whole frame).
 constexpr double kSurroundings = 0.25;
 
+// The optional `frames` field: absent (files written before it existed) counts as one frame.
+int trainingFrames(const cv::FileNode &node, const std::string &path) {
+  if (node.empty())
+    return 1;
+  const int frames = node.isInt() ? static_cast<int>(node) : 0;
+  if (frames < 1 || frames > kMaxTrainingFrames)
+    throw Error("flagmask: model file '" + path +
+                "' is malformed: frames must be an integer in [1, " +
+                std::to_string(kMaxTrainingFrames) + "]");
+  return frames;
+}
+
 cv::Mat surroundings(const cv::Mat &mask) {
   const cv::Rect box = cv::boundingRect(mask);
   const int dx = static_cast<int>(kSurroundings * box.width);
@@ -500,7 +514,7 @@ void Model::save(const std::string &path) const {
      << "Lab"
      << "bins" << bins_;
   fs << "object_count" << object_count_ << "background_count" << background_count_;
-  fs << "object_fraction" << object_fraction_;
+  fs << "object_fraction" << object_fraction_ << "frames" << frames_;
   fs << "object_hist" << object_hist_.reshape(1, 1) << "background_hist"
      << background_hist_.reshape(1, 1);
 }
@@ -550,7 +564,7 @@ Model Model::fromStorage(const cv::FileStorage &fs, const std::string &path) {
     throw Error("flagmask: model file '" + path +
                 "' is malformed: object_fraction must be in (0, 1]");
   model.object_fraction_ = fraction;
-  model.frames_ = 1;
+  model.frames_ = trainingFrames(fs["frames"], path);
   model.object_count_ = cv::sum(model.object_hist_)[0];
   model.background_count_ = cv::sum(model.background_hist_)[0];
   if (!model.trained())

@@ -49,6 +49,9 @@ public:
   int bins() const { return bins_; }
   // Mean fraction of a training frame the object covered: a size prior for a start without a seed.
   double objectFraction() const { return object_fraction_; }
+  // How many (frame, mask) pairs the model was trained on (add() calls; online adaptation does not
+  // count). A model file that does not record it counts as one.
+  int frames() const { return frames_; }
 
   // YAML (gzip-compressed when the name ends in .gz) through cv::FileStorage, with format name and
   // version checked on load. Only YAML is read or written, whatever the file name says.

@@ -341,6 +341,39 @@ TEST_F(ModelFileTest, HandWrittenValidFileLoads) {
   EXPECT_NEAR(model.objectFraction(), 0.25, 1e-9);
 }
 
+TEST_F(ModelFileTest, TrainingFramesAreCountedAndKeptInTheFile) {
+  flagmask::Model model(16);
+  EXPECT_EQ(model.frames(), 0);
+  model.add(twoColourFrame(kRed, kBlue, 1), boxMask());
+  model.add(twoColourFrame(kRed, kGreen, 2), boxMask());
+  model.adapt(twoColourFrame(kGreen, kBlue, 3), boxMask(), cv::noArray(), 0.3); // not training
+  EXPECT_EQ(model.frames(), 2);
+  model.save(path("two.yml"));
+  EXPECT_EQ(flagmask::Model::load(path("two.yml")).frames(), 2);
+}
+
+TEST_F(ModelFileTest, FileWithoutFramesCountsAsOne) {
+  // writeModelFile writes no `frames` field, as files from before it existed.
+  writeModelFile(path("old.yml"), flagmask::Model::kFormatName, flagmask::Model::kFormatVersion, 8,
+                 512);
+  EXPECT_EQ(flagmask::Model::load(path("old.yml")).frames(), 1);
+}
+
+TEST_F(ModelFileTest, LoadBadFramesThrowsNamingIt) {
+  for (const std::string value : {"0", "-3", "2.5", "many", "100000000"}) {
+    const std::string p = path("frames-" + value + ".yml");
+    writeModelFile(p, flagmask::Model::kFormatName, flagmask::Model::kFormatVersion, 8, 512);
+    std::ofstream(p, std::ios::app) << "frames: " << value << "\n";
+    try {
+      flagmask::Model::load(p);
+      ADD_FAILURE() << "frames: " << value << " loaded";
+    } catch (const flagmask::Error &e) {
+      EXPECT_NE(std::string(e.what()).find(p), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("frames"), std::string::npos) << e.what();
+    }
+  }
+}
+
 TEST_F(ModelFileTest, SaveToUnwritablePathThrowsNamingIt) {
   const std::string p = path("no-such-dir/model.yml");
   const flagmask::Model model = redOnBlue();

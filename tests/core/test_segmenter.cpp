@@ -393,6 +393,41 @@ TEST(Segmenter, WorkingSizeIsFixedWhileTracking) {
 
 // --- determinism --------------------------------------------------------------------------------
 
+// How far adaptation moved the colour model: mean absolute change of its prediction on a frame.
+double modelChange(const flagmask::Model &before, const flagmask::Model &after,
+                   const cv::Mat &frame) {
+  cv::Mat p0, p1;
+  before.predict(frame, p0);
+  after.predict(frame, p1);
+  return cv::norm(p0, p1, cv::NORM_L1) / static_cast<double>(p0.total());
+}
+
+// A model trained on four frames adapts at a quarter of the rate: the same histograms (the same
+// frame added four times), tracked over the same frames, change a quarter as much.
+TEST(Segmenter, ModelTrainedOnMoreFramesAdaptsMoreSlowly) {
+  const cv::Rect object(100, 80, 60, 50);
+  const flagmask::Model once = sceneModel(kFlagSize, object);
+  flagmask::Model four_times = once;
+  for (int i = 0; i < 3; ++i)
+    four_times.add(texturedScene(kFlagSize, object), rectMask(kFlagSize, object),
+                   cv::Mat(kFlagSize, CV_8U, cv::Scalar(255)));
+  ASSERT_EQ(once.frames(), 1);
+  ASSERT_EQ(four_times.frames(), 4);
+  double change[2];
+  const flagmask::Model *models[2] = {&once, &four_times};
+  for (int k = 0; k < 2; ++k) {
+    flagmask::Segmenter segmenter;
+    segmenter.setModel(*models[k]);
+    segmenter.seed(texturedScene(kFlagSize, object), rectMask(kFlagSize, object));
+    // The background drifts (a pan): adaptation has something new to learn.
+    for (int t = 1; t <= 10; ++t)
+      segmenter.process(texturedScene(kFlagSize, object + cv::Point(2 * t, 0), 5.0 * t));
+    change[k] = modelChange(*models[k], segmenter.model(), texturedScene(kFlagSize, object, 50));
+  }
+  ASSERT_GT(change[0], 0.0);
+  EXPECT_NEAR(change[1] / change[0], 0.25, 0.1) << change[0] << " " << change[1];
+}
+
 TEST(Segmenter, TwoRunsGiveIdenticalMasks) {
   std::vector<cv::Mat> runs[2];
   for (auto &masks : runs) {

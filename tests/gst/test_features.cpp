@@ -866,6 +866,35 @@ GST_START_TEST(test_model_out_at_stop) {
 }
 GST_END_TEST;
 
+// The colour model the element saves after tracking from a given model: as given with
+// adapt-rate=0, adapted (different predictions) at the default rate.
+static bool adapted_from(const std::string &model_path, const std::string &adapt) {
+  const std::string out = scratch("adapted-" + adapt + ".yml");
+  const GstVideoInfo info = video_info("BGR", kSize);
+  GstHarness *h =
+      harness_new("seed-mask=" + seed_path + " model=" + model_path + " model-out=" + out +
+                      (adapt.empty() ? "" : " adapt-rate=" + adapt),
+                  &info);
+  for (int i = 0; i < 8; ++i)
+    gst_buffer_unref(push_pull(h, scene(kSize, kSeedX + 3 * i), &info));
+  gst_harness_teardown(h);
+  const cv::Mat probe = scene(kSize, 40);
+  cv::Mat before, after;
+  flagmask::Model::load(model_path).predict(probe, before);
+  flagmask::Model::load(out).predict(probe, after);
+  return cv::norm(before, after, cv::NORM_INF) > 0;
+}
+
+GST_START_TEST(test_adapt_rate) {
+  flagmask::Model model;
+  model.add(scene(kSize, kSeedX), scene_mask(kSize, kSeedX));
+  const std::string path = scratch("given.yml");
+  model.save(path);
+  fail_if(adapted_from(path, "0"), "adapt-rate=0 changed the model");
+  fail_unless(adapted_from(path, ""), "the default adapt-rate left the model as it was");
+}
+GST_END_TEST;
+
 // A model-out that cannot be written: a warning naming the file and the reason, and the element
 // still stops cleanly.
 GST_START_TEST(test_model_out_unwritable) {
@@ -985,6 +1014,7 @@ static Suite *features_suite(void) {
   tcase_add_test(tc, test_model_out_at_eos);
   tcase_add_test(tc, test_model_out_at_stop);
   tcase_add_test(tc, test_model_out_unwritable);
+  tcase_add_test(tc, test_adapt_rate);
   tcase_add_test(tc, test_save_model_signal);
   tcase_add_test(tc, test_save_model_while_playing);
   return s;

@@ -209,10 +209,10 @@ GST_START_TEST(test_properties) {
   gchar *model = nullptr, *seed = nullptr;
   gint mode;
   guint color, working;
-  gdouble threshold, temporal, motion, hysteresis;
+  gdouble threshold, temporal, motion, adapt, hysteresis;
   g_object_get(e, "model", &model, "seed-mask", &seed, "mode", &mode, "background-color", &color,
                "threshold", &threshold, "working-size", &working, "temporal-weight", &temporal,
-               "motion-weight", &motion, "hysteresis", &hysteresis, nullptr);
+               "motion-weight", &motion, "adapt-rate", &adapt, "hysteresis", &hysteresis, nullptr);
   fail_unless(model == nullptr && seed == nullptr);
   fail_unless_equals_int(mode, 0);
   fail_unless_equals_uint64(color, 0xff000000u);
@@ -220,13 +220,14 @@ GST_START_TEST(test_properties) {
   fail_unless_equals_int(working, 480);
   fail_unless_equals_float(temporal, flagmask::SegmenterParams{}.temporal_weight);
   fail_unless_equals_float(motion, flagmask::SegmenterParams{}.motion_weight);
+  fail_unless_equals_float(adapt, flagmask::SegmenterParams{}.adapt_rate);
   fail_unless_equals_float(hysteresis, flagmask::SegmenterParams{}.hysteresis);
 
   GObjectClass *klass = G_OBJECT_GET_CLASS(e);
   auto flags = [&](const char *name) { return g_object_class_find_property(klass, name)->flags; };
   fail_unless(flags("working-size") & GST_PARAM_MUTABLE_READY);
   for (const char *name : {"model", "seed-mask", "mode", "background-color", "threshold",
-                           "temporal-weight", "motion-weight", "hysteresis"})
+                           "temporal-weight", "motion-weight", "adapt-rate", "hysteresis"})
     fail_unless(flags(name) & GST_PARAM_MUTABLE_PLAYING, "%s", name);
   GParamSpecUInt *ws = G_PARAM_SPEC_UINT(g_object_class_find_property(klass, "working-size"));
   fail_unless(ws->minimum == 64 && ws->maximum == 4096);

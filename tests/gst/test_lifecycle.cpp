@@ -245,6 +245,8 @@ GST_START_TEST(test_properties_changed_from_other_threads) {
       {"temporal-weight", "0.9"},
       {"motion-weight", "0.0"},
       {"motion-weight", "0.6"},
+      {"adapt-rate", "0.0"},
+      {"adapt-rate", "0.1"},
       {"hysteresis", "0.0"},
       {"hysteresis", "0.3"},
       {"post-messages", "true"},
