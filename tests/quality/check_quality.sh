@@ -10,6 +10,10 @@ trap 'rm -rf "$work"' EXIT
 # Floors: measured 0.751 (dev J&F, 2026-11-27, fourth session); the synthetic flag and the
 # pipeline agreement are near 1 by construction of a working tracker.
 DAVIS_FLOOR=0.745
+# Ceilings on the same run: measured flicker 0.005 (the foundation's was 0.006) and J decay 0.139
+# (issue 3 asks for under 0.15).
+DAVIS_FLICKER_CEILING=0.006
+DAVIS_DECAY_CEILING=0.15
 FLAG_FLOOR=0.90
 # The hard flag (camera motion, exposure drift, a passing trunk) written as JPEG: measured 0.961.
 HARD_FLAG_FLOOR=0.94
@@ -27,6 +31,14 @@ at_least() { # value floor label
   echo "$3: $1 (floor $2)"
   awk -v v="$1" -v f="$2" 'BEGIN { exit !(v != "" && v + 0 >= f + 0) }'
 }
+
+at_most() { # value ceiling label
+  echo "$3: $1 (ceiling $2)"
+  awk -v v="$1" -v c="$2" 'BEGIN { exit !(v != "" && v + 0 <= c + 0) }'
+}
+
+# "decay=0.139 flicker=0.005" (the line before the mean) -> the named figure
+mean_figure() { grep '^decay=' | tail -n 1 | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 
 case $case_name in
 synthetic-flag)
@@ -46,7 +58,12 @@ davis-dev)
   if [[ -z $root ]]; then echo "SKIP: no DAVIS data (set FLAGMASK_DAVIS)"; exit 77; fi
   out=$("$FLAGMASK_EVAL" --davis "$root" --imageset ImageSets/480p/dev.txt)
   echo "$out"
-  at_least "$(echo "$out" | mean_jf)" "$DAVIS_FLOOR" "DAVIS dev J&F"
+  status=0
+  at_least "$(echo "$out" | mean_jf)" "$DAVIS_FLOOR" "DAVIS dev J&F" || status=1
+  at_most "$(echo "$out" | mean_figure flicker)" "$DAVIS_FLICKER_CEILING" "DAVIS dev flicker" ||
+    status=1
+  at_most "$(echo "$out" | mean_figure decay)" "$DAVIS_DECAY_CEILING" "DAVIS dev J decay" || status=1
+  exit $status
   ;;
 pipeline-matches-eval)
   command -v gst-launch-1.0 >/dev/null || { echo "SKIP: no gst-launch-1.0"; exit 77; }
