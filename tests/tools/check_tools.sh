@@ -391,6 +391,13 @@ doc-pipelines)
     ! flagmask seed-mask="$seed" ! videoconvert ! vp8enc deadline=1 ! webmmux \
     ! filesink location="$work/object.webm"
   [[ -s $work/object.webm ]] || fail "no object.webm"
+  echo "a model from several frames (frames 0, 5 and 10 of the fixture for f000, f040, f080)"
+  "$FLAGMASK_TRAIN" --frame "$flag/00000.jpg" --mask "$truth/00000.png" \
+    --frame "$flag/00005.jpg" --mask "$truth/00005.png" \
+    --frame "$flag/00010.jpg" --mask "$truth/00010.png" -o "$work/several.yml"
+  grep -q '^frames: 3$' "$work/several.yml" || fail "several.yml does not record its 3 frames"
+  gst-launch-1.0 -q filesrc location="$video" ! decodebin ! videoconvert \
+    ! flagmask model="$work/several.yml" seed-mask="$seed" ! videoconvert ! fakesink
   echo "live camera with a saved model (videotestsrc is-live=true for v4l2src, fakesink for autovideosink)"
   gst-launch-1.0 -q videotestsrc is-live=true num-buffers=15 \
     ! video/x-raw,width=640,height=480,framerate=30/1 ! queue max-size-buffers=2 leaky=downstream \
