@@ -168,11 +168,11 @@ cv::Mat nearCarried(const CarriedShape &shape) {
 // the box's edge is 4-connected to the background beyond it, so it counts as open like the frame's
 // edge.
 void fillSmallHoles(cv::Mat &mask) {
-  const int object_area = cv::countNonZero(mask);
-  if (object_area == 0)
-    return;
   const cv::Rect box = cv::boundingRect(mask);
+  if (box.empty())
+    return;
   cv::Mat object = mask(box);
+  const int object_area = cv::countNonZero(object);
   cv::Mat background = object == 0, labels, stats, centroids;
   const int n = cv::connectedComponentsWithStats(background, labels, stats, centroids, 4, CV_32S);
   std::vector<uchar> fill(n, 0);
