@@ -49,22 +49,38 @@ cv::Mat checkedFrame(cv::InputArray frame_bgr) {
   return frame;
 }
 
+// box grown by margin on every side, cut to an image of the given size.
+cv::Rect grown(const cv::Rect &box, int margin, cv::Size size) {
+  return (box + cv::Size(2 * margin, 2 * margin) - cv::Point(margin, margin)) &
+         cv::Rect(cv::Point(0, 0), size);
+}
+
 // Where the carried object is, in distances: computed once per frame for the fusion's trust and
-// for which pieces are near enough to belong to the object.
+// for which pieces are near enough to belong to the object. Both uses stop caring beyond `reach`
+// pixels from the boundary (the trust saturates at its band's width, and farther pieces are
+// dropped), so only the object's box is measured, grown by as much as a distance up to reach can
+// need; farther pixels get the frame's diagonal. The distances inside that box are the ones the
+// whole frame would give: a chamfer distance's shortest path stays inside the box spanned by its
+// two ends.
 struct CarriedShape {
   cv::Mat inside;  // CV_32F: distance of each object pixel to the background, 0 outside
   cv::Mat outside; // CV_32F: distance of each background pixel to the object, 0 inside
 
-  explicit CarriedShape(const cv::Mat &carried) {
+  CarriedShape(const cv::Mat &carried, double reach) {
     const cv::Mat object = carried > 0.5;
-    cv::distanceTransform(object, inside, cv::DIST_L2, 3);
-    cv::distanceTransform(~object, outside, cv::DIST_L2, 3);
-  }
-  // Distance of every pixel to the carried boundary, inside and outside alike.
-  cv::Mat boundaryDistance() const {
-    cv::Mat dist;
-    cv::max(inside, outside, dist);
-    return dist;
+    const cv::Rect box = cv::boundingRect(object);
+    const float far = static_cast<float>(std::hypot(object.cols, object.rows));
+    inside = cv::Mat::zeros(object.size(), CV_32F);
+    outside = cv::Mat(object.size(), CV_32F, cv::Scalar(far));
+    if (box.empty())
+      return;
+    // A 3x3 chamfer step costs at least kAxialStep per pixel of chessboard distance.
+    constexpr double kAxialStep = 0.955;
+    const cv::Rect around_object = grown(box, 1, object.size());
+    cv::distanceTransform(object(around_object), inside(around_object), cv::DIST_L2, 3);
+    const cv::Rect within_reach =
+        grown(box, static_cast<int>(std::ceil(reach / kAxialStep)) + 1, object.size());
+    cv::distanceTransform(~object(within_reach), outside(within_reach), cv::DIST_L2, 3);
   }
 };
 
@@ -100,15 +116,13 @@ cv::Mat refineAlongEdges(GuidedFilter &guided, const cv::Mat &guide_bgr,
 // local linear fit stays low. This halves the time of a frame when the object is small.
 cv::Mat refineNearObject(GuidedFilter &guided, const cv::Mat &guide_bgr, const cv::Mat &fused,
                          const cv::Mat &reach) {
-  const cv::Rect frame(0, 0, fused.cols, fused.rows);
   // Two window radii: the filter averages coefficients fitted over windows around each pixel.
   const int margin = 2 * kGuidedRadius + 2;
   const cv::Rect candidates =
       cv::boundingRect(fused > kSettledBackground) & cv::boundingRect(reach);
   if (candidates.empty())
     return fused;
-  const cv::Rect region =
-      (candidates + cv::Size(2 * margin, 2 * margin) - cv::Point(margin, margin)) & frame;
+  const cv::Rect region = grown(candidates, margin, fused.size());
   cv::Mat out = fused.clone();
   refineAlongEdges(guided, guide_bgr(region), fused(region)).copyTo(out(region));
   return out;
@@ -155,11 +169,27 @@ cv::Mat keepObjectPieces(const cv::Mat &binary, const cv::Mat &carried) {
   return out;
 }
 
+// Width of the band around the carried boundary where the fusion's trust in the carried mask
+// rises, in pixels.
+double trustBand(cv::Size size) {
+  return std::max(3.0, kBandFraction * std::hypot(size.width, size.height));
+}
+
+// How far from the carried object a piece may lie and still belong to it, in pixels.
+double nearReach(cv::Size size) {
+  return kNearFraction * std::hypot(size.width, size.height);
+}
+
+// The largest distance from the carried object that the fusion or the piece selection tells apart
+// from a larger one.
+double farthestRead(cv::Size size) {
+  return std::max(trustBand(size), nearReach(size));
+}
+
 // Where a piece must reach to belong to the object: the carried object and its near surroundings.
 // (A distance threshold costs the same for any reach, unlike a dilation with a large disc.)
 cv::Mat nearCarried(const CarriedShape &shape) {
-  const double reach = kNearFraction * std::hypot(shape.outside.cols, shape.outside.rows);
-  return shape.outside <= reach;
+  return shape.outside <= nearReach(shape.outside.size());
 }
 
 // Fills background holes enclosed by the object when they are small next to it. One pass over the
@@ -201,8 +231,7 @@ double decidedness(const cv::Mat &probability, const cv::Mat &mask) {
   if (box.empty())
     return 0.0;
   const int pad = std::max(2, std::max(box.width, box.height) / 8);
-  const cv::Rect region = (box + cv::Size(2 * pad, 2 * pad) - cv::Point(pad, pad)) &
-                          cv::Rect(0, 0, mask.cols, mask.rows);
+  const cv::Rect region = grown(box, pad, mask.size());
   cv::Mat p = probability(region), certainty;
   cv::absdiff(p * 2.0, cv::Scalar(1.0), certainty);
   return cv::mean(certainty)[0];
@@ -300,7 +329,7 @@ cv::Mat Segmenter::State::carry(const cv::Mat &gray) {
 cv::Mat Segmenter::State::fuse(const cv::Mat &carried, const CarriedShape &shape,
                                const cv::Mat &appearance, const cv::Mat &motion,
                                const cv::Mat &gray) const {
-  const double band = std::max(3.0, kBandFraction * std::hypot(carried.cols, carried.rows));
+  const double band = trustBand(carried.size());
   FusionCues cues;
   cues.carried = carried;
   cues.distance = (shape.inside - shape.outside) * (1.0 / band);
@@ -487,7 +516,7 @@ Result Segmenter::process(cv::InputArray frame_bgr) {
     const cv::Mat carried = s.carry(gray);
     cv::Mat motion;
     std::optional<CarriedShape> shape;
-    runBoth([&] { shape.emplace(carried); },
+    runBoth([&] { shape.emplace(carried, farthestRead(carried.size())); },
             [&] { motion = motionEvidence(s.flow_back, carried, s.params.motion_weight); });
     const cv::Mat reach = nearCarried(*shape);
     probability =
