@@ -4,19 +4,25 @@
 # `flagmask-eval --score` (each mask scaled to the truth's size). This is how the 1080p accuracy
 # in docs/performance.md is measured.
 #
-#   scripts/eval_pipeline.sh [--size WxH] [--format FMT] [--extra 'prop=value ...'] [DAVIS_ROOT]
+#   scripts/eval_pipeline.sh [--size WxH] [--format FMT] [--extra 'prop=value ...']
+#                            [--seq NAME] [--keep DIR] [--csv FILE] [DAVIS_ROOT]
 #
-# Defaults: --size 1920x1080, --format I420, DAVIS_ROOT ../shared/data/DAVIS or $FLAGMASK_DAVIS.
+# Defaults: --size 1920x1080, --format I420, every dev sequence, DAVIS_ROOT ../shared/data/DAVIS
+# or $FLAGMASK_DAVIS. --seq (repeatable) runs only those sequences; --keep writes the masks to
+# DIR/SEQ/%05d.png and keeps them; --csv writes the per-sequence scores there too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${BUILD_DIR:-build}
-size=1920x1080 format=I420 extra=
+size=1920x1080 format=I420 extra='' keep='' csv='' seqs=()
 while [[ $# -gt 0 ]]; do
   case $1 in
   --size) size=$2; shift 2 ;;
   --format) format=$2; shift 2 ;;
   --extra) extra=$2; shift 2 ;;
-  -h | --help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  --seq) seqs+=("$2"); shift 2 ;;
+  --keep) keep=$2; shift 2 ;;
+  --csv) csv=$2; shift 2 ;;
+  -h | --help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   -*) echo "eval_pipeline: unknown option $1" >&2; exit 2 ;;
   *) break ;;
   esac
@@ -26,13 +32,21 @@ davis=${1:-${FLAGMASK_DAVIS:-../shared/data/DAVIS}}
 width=${BASH_REMATCH[1]} height=${BASH_REMATCH[2]}
 set_file=$davis/ImageSets/480p/dev.txt
 [[ -f $set_file ]] || { echo "eval_pipeline: no DAVIS image set at $set_file" >&2; exit 1; }
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
+if [[ -n $keep ]]; then
+  out=$keep
+  mkdir -p "$out"
+else
+  out=$(mktemp -d)
+  trap 'rm -rf "$out"' EXIT
+fi
+score_args=()
+for seq in "${seqs[@]}"; do score_args+=(--seq "$seq"); done
+[[ ${#seqs[@]} -gt 0 ]] || mapfile -t seqs < <(awk '{print $1}' "$set_file" | awk -F/ '{print $(NF-1)}' | awk '!seen[$0]++')
 export GST_PLUGIN_PATH=$build/gst
 
 start=$(date +%s.%N)
 frames_total=0
-for seq in $(awk '{print $1}' "$set_file" | awk -F/ '{print $(NF-1)}' | awk '!seen[$0]++'); do
+for seq in "${seqs[@]}"; do
   frames=$(find "$davis/JPEGImages/480p/$seq" -name '*.jpg' | wc -l)
   frames_total=$((frames_total + frames))
   mkdir -p "$out/$seq"
@@ -46,4 +60,4 @@ for seq in $(awk '{print $1}' "$set_file" | awk -F/ '{print $(NF-1)}' | awk '!se
 done
 seconds=$(echo "$(date +%s.%N) $start" | awk '{print $1 - $2}')
 echo "pipelines at ${width}x${height} $format: $frames_total frames in ${seconds}s (decode, scale, flagmask, PNG encode)"
-"$build/src/tools/flagmask-eval" --davis "$davis" --score "$out" 2>/dev/null
+"$build/src/tools/flagmask-eval" --davis "$davis" --score "$out" "${score_args[@]}" ${csv:+--csv "$csv"} 2>/dev/null
