@@ -27,6 +27,9 @@ int residualBin(float r) {
 }
 
 // The camera's motion: a homography mapping current pixels to where the background came from.
+// USAC_FAST rather than the classic RANSAC: 0.3 ms instead of 1.3 ms a frame at 480x270 (the
+// classic one spent most of a frame's motion evidence here). On the dev split only boat moves
+// (0.520 -> 0.507); the mean goes 0.7506 -> 0.7501, flicker 0.0052 -> 0.0053.
 cv::Mat backgroundHomography(const cv::Mat &flow, const cv::Mat &carried) {
   std::vector<cv::Point2f> from, to;
   for (int y = kSampleStep / 2; y < carried.rows; y += kSampleStep)
@@ -38,7 +41,7 @@ cv::Mat backgroundHomography(const cv::Mat &flow, const cv::Mat &carried) {
       }
   if (static_cast<int>(from.size()) < kMinSamples)
     return cv::Mat();
-  return cv::findHomography(from, to, cv::RANSAC, kRansacPixels);
+  return cv::findHomography(from, to, cv::USAC_FAST, kRansacPixels);
 }
 
 // Distance between each pixel's flow and the camera's motion, in pixels. Written as plain float
