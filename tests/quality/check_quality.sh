@@ -3,7 +3,7 @@
 # under the figure measured when it was last raised (see docs/quality.md); exit 77 = skipped.
 set -euo pipefail
 
-case_name=${1:?usage: check_quality.sh synthetic-flag|synthetic-flag-hard|davis-dev|pipeline-matches-eval}
+case_name=${1:?usage: check_quality.sh synthetic-flag|synthetic-flag-hard|davis-dev|davis-1080p|pipeline-matches-eval}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -18,6 +18,9 @@ FLAG_FLOOR=0.90
 # The hard flag (camera motion, exposure drift, a passing trunk) written as JPEG: measured 0.961.
 HARD_FLAG_FLOOR=0.94
 AGREEMENT_FLOOR=0.97
+# The element through gst-launch-1.0 on the dev split scaled to 1920x1080 (scripts/eval_pipeline.sh):
+# measured 0.745, against 0.749 for the same pipelines at 854x480 (issue 4 asks for within 0.01).
+DAVIS_1080P_FLOOR=0.740
 
 davis_root() {
   local d=${FLAGMASK_DAVIS:-${FLAGMASK_DAVIS_DEFAULT:-}}
@@ -64,6 +67,15 @@ davis-dev)
     status=1
   at_most "$(echo "$out" | mean_figure decay)" "$DAVIS_DECAY_CEILING" "DAVIS dev J decay" || status=1
   exit $status
+  ;;
+davis-1080p)
+  root=$(davis_root)
+  if [[ -z $root ]]; then echo "SKIP: no DAVIS data (set FLAGMASK_DAVIS)"; exit 77; fi
+  command -v gst-launch-1.0 >/dev/null || { echo "SKIP: no gst-launch-1.0"; exit 77; }
+  out=$(BUILD_DIR=$FLAGMASK_BUILD_ROOT "$FLAGMASK_SOURCE_ROOT/scripts/eval_pipeline.sh" \
+    --size 1920x1080 "$root")
+  echo "$out"
+  at_least "$(echo "$out" | mean_jf)" "$DAVIS_1080P_FLOOR" "DAVIS dev J&F through the element at 1080p"
   ;;
 pipeline-matches-eval)
   command -v gst-launch-1.0 >/dev/null || { echo "SKIP: no gst-launch-1.0"; exit 77; }
