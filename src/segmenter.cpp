@@ -143,25 +143,38 @@ struct PieceTest {
 };
 
 // What is known of each labelled piece: whether it touches the carried object or only its
-// surroundings, and its surest pixel.
+// surroundings, and, for a piece only near it, its surest pixel (the object lies inside its near
+// surroundings, so one test of `near` per pixel settles most of them).
 struct PieceFacts {
-  std::vector<int> on_object, near;
+  std::vector<uchar> on_object, near;
   std::vector<float> surest;
 
   PieceFacts(const cv::Mat &labels, int n, const PieceTest &test, const cv::Rect &box)
       : on_object(n, 0), near(n, 0), surest(n, 0.f) {
     if (test.near.empty())
       return;
-    const cv::Mat object = test.object(box), around = test.near(box), p = test.probability(box);
+    const cv::Mat object = test.object(box), around = test.near(box);
     for (int y = 0; y < labels.rows; ++y) {
       const int *l = labels.ptr<int>(y);
       const uchar *o = object.ptr<uchar>(y), *a = around.ptr<uchar>(y);
+      for (int x = 0; x < labels.cols; ++x)
+        if (a[x]) {
+          near[l[x]] = 1;
+          on_object[l[x]] |= o[x] != 0;
+        }
+    }
+    std::vector<uchar> only_near(n, 0);
+    for (int i = 1; i < n; ++i)
+      only_near[i] = near[i] && !on_object[i];
+    if (std::find(only_near.begin(), only_near.end(), 1) == only_near.end())
+      return;
+    const cv::Mat p = test.probability(box);
+    for (int y = 0; y < labels.rows; ++y) {
+      const int *l = labels.ptr<int>(y);
       const float *q = p.ptr<float>(y);
-      for (int x = 0; x < labels.cols; ++x) {
-        on_object[l[x]] += o[x] != 0;
-        near[l[x]] += a[x] != 0;
-        surest[l[x]] = std::max(surest[l[x]], q[x]);
-      }
+      for (int x = 0; x < labels.cols; ++x)
+        if (only_near[l[x]])
+          surest[l[x]] = std::max(surest[l[x]], q[x]);
     }
   }
 };
@@ -184,13 +197,13 @@ cv::Mat keepObjectPieces(const cv::Mat &binary, const PieceTest &test) {
   for (int i = 1; i < n; ++i)
     largest = std::max(largest, stats.at<int>(i, cv::CC_STAT_AREA));
   const bool any_near =
-      std::any_of(facts.near.begin() + 1, facts.near.end(), [](int v) { return v > 0; });
+      std::any_of(facts.near.begin() + 1, facts.near.end(), [](uchar v) { return v != 0; });
   std::vector<uchar> keep(n, 0);
   for (int i = 1; i < n; ++i) {
     const int area = stats.at<int>(i, cv::CC_STAT_AREA);
     const bool big_enough = area >= kMinPieceFraction * largest;
     const bool belongs =
-        facts.on_object[i] > 0 || (facts.near[i] > 0 && facts.surest[i] > kJoinProbability);
+        facts.on_object[i] || (facts.near[i] && facts.surest[i] > kJoinProbability);
     keep[i] = big_enough && (any_near ? belongs : area == largest);
   }
   cv::Mat out_box = out(box);
