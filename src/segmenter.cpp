@@ -342,13 +342,20 @@ struct Segmenter::State {
 
 // What the next frame starts from: the decided mask, softened by the probability where it was
 // undecided (holes the clean-up filled count as object, pieces it dropped as background).
+// One pass over the pixels (the mask is 0 or 255).
 void Segmenter::State::carryForward(const cv::Mat &mask, const cv::Mat &probability) {
-  cv::Mat decided;
-  mask.convertTo(decided, CV_32F, 1.0 / 255);
-  cv::Mat soft = probability.clone();
-  soft.setTo(0, mask == 0);
-  soft.setTo(1, (mask != 0) & (probability <= params.threshold));
-  prev_mask = decided * (1.0 - kSoftState) + soft * kSoftState;
+  cv::Mat next(mask.size(), CV_32F);
+  const float threshold = static_cast<float>(params.threshold);
+  forRows(mask.rows, [&](int y) {
+    const uchar *m = mask.ptr<uchar>(y);
+    const float *p = probability.ptr<float>(y);
+    float *n = next.ptr<float>(y);
+    for (int x = 0; x < mask.cols; ++x) {
+      const double soft = p[x] > threshold ? p[x] : 1.0;
+      n[x] = m[x] ? static_cast<float>((1.0 - kSoftState) + soft * kSoftState) : 0.f;
+    }
+  });
+  prev_mask = next;
 }
 
 void Segmenter::State::begin(const cv::Mat &frame) {
@@ -413,12 +420,18 @@ void Segmenter::State::adapt(const cv::Mat &lab, const cv::Mat &mask, double con
     return;
   if (!steady(area, prev_area))
     return;
-  // Learn only from pixels well inside or well outside: the boundary is where mistakes are.
-  const cv::Mat kernel = cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(7, 7));
-  cv::Mat inner, outer;
-  cv::erode(mask, inner, kernel);
-  cv::dilate(mask, outer, kernel, cv::Point(-1, -1), 2);
-  model.adaptLab(lab, inner, outer & ~inner, rate);
+  // Learn only from pixels well inside or well outside: the boundary is where mistakes are. Both
+  // masks change only within the object's box grown by what the dilation adds, so only that box is
+  // filtered (the same masks as filtering the whole frame).
+  constexpr int kRadius = 3, kGrowths = 2;
+  const cv::Mat kernel =
+      cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * kRadius + 1, 2 * kRadius + 1));
+  const cv::Rect box = grown(cv::boundingRect(mask), kRadius * kGrowths + 1, mask.size());
+  cv::Mat inner = cv::Mat::zeros(mask.size(), CV_8U), ring = cv::Mat::zeros(mask.size(), CV_8U);
+  cv::erode(mask(box), inner(box), kernel);
+  cv::dilate(mask(box), ring(box), kernel, cv::Point(-1, -1), kGrowths);
+  ring(box) &= ~inner(box);
+  model.adaptLab(lab, inner, ring, rate);
 }
 
 // The working-resolution mask at the frame's size, its boundary following the frame's own edges
