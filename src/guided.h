@@ -25,13 +25,17 @@ private:
     cv::Mat backing;
     cv::Mat view(cv::Size size, int type);
   };
-  void fitCoefficients(const cv::Mat &guide, const cv::Mat &p, int radius, cv::Mat &a, cv::Mat &b);
+  void fitCoefficients(const cv::Mat &guide, const cv::Mat &p, int radius, cv::Mat &ab);
+
+  // The 13 window means, four to an image: (I0, I1, I2, p), (I0I0, I0I1, I0I2, I1I1),
+  // (I1I2, I2I2, I0p, I1p), (I2p).
+  static constexpr int kStacks = 4;
 
   int radius_;
   float eps_; // in units of (1/255)^2: the guide is scaled to [0, 1]
   // Working images, kept from call to call.
-  Workspace guide_, channels_[3], a_, b_, mean_a_, mean_b_;
-  std::array<Workspace, 13> means_, products_;
+  Workspace guide_, ab_, mean_ab_;
+  std::array<Workspace, kStacks> stacks_, means_;
 };
 
 // Brings a mask decided at working resolution to the full frame with its boundary following the
