@@ -2,6 +2,7 @@
 
 #include "error.h"
 #include "parallel.h"
+#include "rect.h"
 #include "segmenter.h"
 
 #include <opencv2/imgproc.hpp>
@@ -71,9 +72,7 @@ void drawOutline(cv::Mat &plane, const cv::Mat &mask, int thickness, const cv::S
   const cv::Rect box = cv::boundingRect(mask);
   if (box.empty())
     return;
-  const cv::Rect roi =
-      (box + cv::Size(2 * thickness, 2 * thickness) - cv::Point(thickness, thickness)) &
-      cv::Rect(0, 0, mask.cols, mask.rows);
+  const cv::Rect roi = grownBox(box, thickness, mask.size());
   const cv::Mat kernel =
       cv::getStructuringElement(cv::MORPH_RECT, cv::Size(2 * thickness + 1, 2 * thickness + 1));
   cv::Mat grown;
@@ -355,8 +354,7 @@ SoftMask featherMask(const cv::Mat &mask, int radius) {
   const cv::Rect box = cv::boundingRect(mask);
   if (box.empty())
     return out;
-  const cv::Rect band = (box + cv::Size(2 * radius, 2 * radius) - cv::Point(radius, radius)) &
-                        cv::Rect(0, 0, mask.cols, mask.rows);
+  const cv::Rect band = grownBox(box, radius, mask.size());
   // Outside the band the mask is 0 (the band holds the whole object): only the band is computed.
   // Its own edges are replicated: inside the frame they are background, at the frame's edge the
   // object goes on.

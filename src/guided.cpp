@@ -1,6 +1,7 @@
 #include "guided.h"
 
 #include "parallel.h"
+#include "rect.h"
 
 #include <opencv2/imgproc.hpp>
 
@@ -186,8 +187,7 @@ void GuidedUpsampler::upsample(const cv::Mat &mask, const cv::Mat &guide_small,
   const cv::Rect band = cv::boundingRect(grown_);
   if (band.empty())
     return;
-  const cv::Rect region = (band + cv::Size(2 * margin, 2 * margin) - cv::Point(margin, margin)) &
-                          cv::Rect(0, 0, mask.cols, mask.rows);
+  const cv::Rect region = grownBox(band, margin, mask.size());
   fitCoefficients(mask(region), guide_small(region));
   if (col_taps_.size() != static_cast<size_t>(full.width) ||
       row_taps_.size() != static_cast<size_t>(full.height) || taps_for_ != mask.size()) {

@@ -7,6 +7,7 @@
 #include "image_io.h"
 #include "motion.h"
 #include "parallel.h"
+#include "rect.h"
 
 #include <opencv2/imgproc.hpp>
 #include <opencv2/video/tracking.hpp>
@@ -55,12 +56,6 @@ cv::Mat checkedFrame(cv::InputArray frame_bgr) {
   return frame;
 }
 
-// box grown by margin on every side, cut to an image of the given size.
-cv::Rect grown(const cv::Rect &box, int margin, cv::Size size) {
-  return (box + cv::Size(2 * margin, 2 * margin) - cv::Point(margin, margin)) &
-         cv::Rect(cv::Point(0, 0), size);
-}
-
 // Where the carried object is, in distances: computed once per frame for the fusion's trust and
 // for which pieces are near enough to belong to the object. Both uses stop caring beyond `reach`
 // pixels from the boundary (the trust saturates at its band's width, and farther pieces are
@@ -82,10 +77,10 @@ struct CarriedShape {
       return;
     // A 3x3 chamfer step costs at least kAxialStep per pixel of chessboard distance.
     constexpr double kAxialStep = 0.955;
-    const cv::Rect around_object = grown(box, 1, object.size());
+    const cv::Rect around_object = grownBox(box, 1, object.size());
     cv::distanceTransform(object(around_object), inside(around_object), cv::DIST_L2, 3);
     const cv::Rect within_reach =
-        grown(box, static_cast<int>(std::ceil(reach / kAxialStep)) + 1, object.size());
+        grownBox(box, static_cast<int>(std::ceil(reach / kAxialStep)) + 1, object.size());
     cv::distanceTransform(~object(within_reach), outside(within_reach), cv::DIST_L2, 3);
   }
 };
@@ -128,7 +123,7 @@ cv::Mat refineNearObject(GuidedFilter &guided, const cv::Mat &guide_bgr, const c
       cv::boundingRect(fused > kSettledBackground) & cv::boundingRect(reach);
   if (candidates.empty())
     return fused;
-  const cv::Rect region = grown(candidates, margin, fused.size());
+  const cv::Rect region = grownBox(candidates, margin, fused.size());
   cv::Mat out = fused.clone();
   refineAlongEdges(guided, guide_bgr(region), fused(region)).copyTo(out(region));
   return out;
@@ -278,7 +273,7 @@ double decidedness(const cv::Mat &probability, const cv::Mat &mask) {
   if (box.empty())
     return 0.0;
   const int pad = std::max(2, std::max(box.width, box.height) / 8);
-  const cv::Rect region = grown(box, pad, mask.size());
+  const cv::Rect region = grownBox(box, pad, mask.size());
   cv::Mat p = probability(region), certainty;
   cv::absdiff(p * 2.0, cv::Scalar(1.0), certainty);
   return cv::mean(certainty)[0];
@@ -426,7 +421,7 @@ void Segmenter::State::adapt(const cv::Mat &lab, const cv::Mat &mask, double con
   constexpr int kRadius = 3, kGrowths = 2;
   const cv::Mat kernel =
       cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * kRadius + 1, 2 * kRadius + 1));
-  const cv::Rect box = grown(cv::boundingRect(mask), kRadius * kGrowths + 1, mask.size());
+  const cv::Rect box = grownBox(cv::boundingRect(mask), kRadius * kGrowths + 1, mask.size());
   cv::Mat inner = cv::Mat::zeros(mask.size(), CV_8U), ring = cv::Mat::zeros(mask.size(), CV_8U);
   cv::erode(mask(box), inner(box), kernel);
   cv::dilate(mask(box), ring(box), kernel, cv::Point(-1, -1), kGrowths);
