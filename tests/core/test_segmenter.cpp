@@ -52,10 +52,15 @@ bool isBinary(const cv::Mat &mask) {
 }
 
 // A model trained on one scene with the background sampled from the whole frame.
-flagmask::Model sceneModel(cv::Size size, const cv::Rect &object) {
-  flagmask::Model model;
+// Trains model on the textured scene with the object at `object`, the whole frame as background.
+void addScene(flagmask::Model &model, cv::Size size, const cv::Rect &object) {
   model.add(texturedScene(size, object), rectMask(size, object),
             cv::Mat(size, CV_8U, cv::Scalar(255)));
+}
+
+flagmask::Model sceneModel(cv::Size size, const cv::Rect &object) {
+  flagmask::Model model;
+  addScene(model, size, object);
   return model;
 }
 
@@ -409,8 +414,7 @@ TEST(Segmenter, ModelTrainedOnMoreFramesAdaptsMoreSlowly) {
   const flagmask::Model once = sceneModel(kFlagSize, object);
   flagmask::Model four_times = once;
   for (int i = 0; i < 3; ++i)
-    four_times.add(texturedScene(kFlagSize, object), rectMask(kFlagSize, object),
-                   cv::Mat(kFlagSize, CV_8U, cv::Scalar(255)));
+    addScene(four_times, kFlagSize, object);
   ASSERT_EQ(once.frames(), 1);
   ASSERT_EQ(four_times.frames(), 4);
   double change[2];

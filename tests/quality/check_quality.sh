@@ -7,7 +7,7 @@ case_name=${1:?usage: check_quality.sh synthetic-flag|synthetic-flag-hard|davis-
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# Floors: measured 0.751 (dev J&F, 2026-11-27, fourth session); the synthetic flag and the
+# Floors: measured 0.750 (dev J&F, 2026-11-27, fifth session); the synthetic flag and the
 # pipeline agreement are near 1 by construction of a working tracker.
 DAVIS_FLOOR=0.745
 # Ceilings on the same run: measured flicker 0.005 (the foundation's was 0.006) and J decay 0.139
