@@ -17,7 +17,7 @@ namespace {
 // for the same J&F on the dev split).
 constexpr int kSampleStep = 8;
 constexpr int kMinSamples = 20;                  // fewer background samples: no evidence
-constexpr double kRansacPixels = 1.0;            // inlier tolerance of the homography
+constexpr double kInlierPixels = 1.0;            // inlier tolerance of the homography
 constexpr int kBins = 16;                        // residual histogram bins over [0, kMaxResidual)
 constexpr float kMaxResidual = 8.f;              // pixels; larger residuals share the last bin
 constexpr float kInside = 0.9f, kOutside = 0.1f; // carried probability that counts as in / out
@@ -41,7 +41,7 @@ cv::Mat backgroundHomography(const cv::Mat &flow, const cv::Mat &carried) {
       }
   if (static_cast<int>(from.size()) < kMinSamples)
     return cv::Mat();
-  return cv::findHomography(from, to, cv::USAC_FAST, kRansacPixels);
+  return cv::findHomography(from, to, cv::USAC_FAST, kInlierPixels);
 }
 
 // Distance between each pixel's flow and the camera's motion, in pixels. Written as plain float
