@@ -2,8 +2,7 @@
 
 #include "error.h"
 #include "parallel.h"
-#include "rect.h"
-#include "segmenter.h"
+#include "scale.h"
 
 #include <opencv2/imgproc.hpp>
 
@@ -340,10 +339,6 @@ cv::Mat chromaAlpha(const cv::Mat &alpha, cv::Size chroma) {
 }
 
 } // namespace
-
-std::string sizeText(cv::Size size) {
-  return std::to_string(size.width) + "x" + std::to_string(size.height);
-}
 
 SoftMask featherMask(const cv::Mat &mask, int radius) {
   if (mask.type() != CV_8UC1)

@@ -6,15 +6,14 @@
 // stride (rows of odd-width frames are padded); nothing here converts a full-resolution frame.
 #pragma once
 
+#include "scale.h"
+
 #include <opencv2/core.hpp>
 
 #include <cstdint>
 #include <string>
 
 namespace flagmask {
-
-// An image size as messages write it: WxH.
-std::string sizeText(cv::Size size);
 
 // What the element writes into the frame.
 enum class Mode {

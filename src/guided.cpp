@@ -1,7 +1,7 @@
 #include "guided.h"
 
 #include "parallel.h"
-#include "rect.h"
+#include "scale.h"
 
 #include <opencv2/imgproc.hpp>
 

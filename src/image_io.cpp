@@ -373,13 +373,4 @@ cv::Mat loadFrame(const std::string &path) {
   return readImage(path, cv::IMREAD_COLOR, "frame");
 }
 
-cv::Mat resizeMask(const cv::Mat &mask, cv::Size size) {
-  cv::Mat binary = mask != 0;
-  if (binary.size() == size)
-    return binary;
-  cv::Mat out;
-  cv::resize(binary, out, size, 0, 0, cv::INTER_NEAREST);
-  return out;
-}
-
 } // namespace flagmask

@@ -1,6 +1,8 @@
 // flagmask: reading masks and frames with errors a user can act on.
 #pragma once
 
+#include "scale.h"
+
 #include <opencv2/core.hpp>
 
 #include <cstddef>
@@ -53,8 +55,5 @@ cv::Mat decodeMask(const std::vector<std::uint8_t> &bytes, const std::string &na
 
 // Reads an 8-bit BGR frame; throws Error naming the file when it cannot.
 cv::Mat loadFrame(const std::string &path);
-
-// Scales a mask (non-zero = object) to size with nearest-neighbour sampling: CV_8U 0/255.
-cv::Mat resizeMask(const cv::Mat &mask, cv::Size size);
 
 } // namespace flagmask

@@ -1,7 +1,7 @@
 #include "seed_box.h"
 
 #include "error.h"
-#include "frame.h"
+#include "scale.h"
 
 #include <opencv2/imgproc.hpp>
 

@@ -1,13 +1,11 @@
 #include "segmenter.h"
 
 #include "error.h"
-#include "frame.h"
 #include "fusion.h"
 #include "guided.h"
-#include "image_io.h"
 #include "motion.h"
 #include "parallel.h"
-#include "rect.h"
+#include "scale.h"
 
 #include <opencv2/imgproc.hpp>
 #include <opencv2/video/tracking.hpp>
@@ -603,35 +601,6 @@ bool Segmenter::started() const {
   return state_->started;
 }
 
-cv::Size workingSize(cv::Size frame, int max_side) {
-  const int longer = std::max(frame.width, frame.height);
-  if (longer <= max_side || longer == 0)
-    return frame;
-  const double scale = static_cast<double>(max_side) / longer;
-  return cv::Size(std::max(1, static_cast<int>(std::lround(frame.width * scale))),
-                  std::max(1, static_cast<int>(std::lround(frame.height * scale))));
-}
-
-cv::Mat reduceToWorking(const cv::Mat &image, cv::Size working) {
-  if (image.size() == working)
-    return image;
-  cv::Mat small;
-  cv::resize(image, small, working, 0, 0, cv::INTER_AREA);
-  return small;
-}
-
-cv::Rect scaleRect(const cv::Rect &r, cv::Size from, cv::Size to) {
-  if (r.empty())
-    return {};
-  const double sx = static_cast<double>(to.width) / from.width;
-  const double sy = static_cast<double>(to.height) / from.height;
-  const int x0 = static_cast<int>(std::floor(r.x * sx)),
-            y0 = static_cast<int>(std::floor(r.y * sy));
-  const int x1 = static_cast<int>(std::ceil(r.br().x * sx)),
-            y1 = static_cast<int>(std::ceil(r.br().y * sy));
-  return cv::Rect(x0, y0, x1 - x0, y1 - y0) & cv::Rect(0, 0, to.width, to.height);
-}
-
 cv::Mat steadyMask(const cv::Mat &mask, const cv::Mat &probability, const cv::Mat &shown,
                    double threshold, double margin) {
   CV_Assert(mask.type() == CV_8U && probability.type() == CV_32F && shown.type() == CV_8U &&
@@ -647,14 +616,6 @@ cv::Mat steadyMask(const cv::Mat &mask, const cv::Mat &probability, const cv::Ma
       o[x] = (was[x] && p[x] > stay) || (m[x] && p[x] > enter) ? 255 : 0;
   });
   return out;
-}
-
-cv::Mat upscaleMask(const cv::Mat &mask, cv::Size size) {
-  if (mask.size() == size)
-    return mask > 127;
-  cv::Mat up;
-  cv::resize(mask, up, size, 0, 0, cv::INTER_LINEAR);
-  return up > 127;
 }
 
 } // namespace flagmask

@@ -3,6 +3,7 @@
 
 #include "fusion.h"
 #include "model.h"
+#include "scale.h"
 
 #include <opencv2/core.hpp>
 
@@ -77,27 +78,11 @@ private:
   std::unique_ptr<State> state_;
 };
 
-// The working-resolution size for a frame: the longer side scaled to at most max_side (never up).
-cv::Size workingSize(cv::Size frame, int max_side);
-
-// An image (or one plane) brought down to the working size with area averaging; the image itself
-// when it is that size already. Everything that feeds the tracker reduces through this one.
-cv::Mat reduceToWorking(const cv::Mat &image, cv::Size working);
-
-// A box in an image of size from, scaled to the same place in an image of size to: the smallest
-// box there that covers it, clipped to the image (empty stays empty).
-cv::Rect scaleRect(const cv::Rect &r, cv::Size from, cv::Size to);
-
 // The mask to show: pixels shown last frame (shown) stay object while their probability is above
 // threshold - margin; pixels of this frame's mask become object only above threshold + margin.
 // A pixel hovering around the threshold stops flickering. All CV_8U 255/0 but probability (CV_32F),
 // all the same size.
 cv::Mat steadyMask(const cv::Mat &mask, const cv::Mat &probability, const cv::Mat &shown,
                    double threshold, double margin);
-
-// Brings a working-resolution mask (CV_8U, 255 = object) to size with smooth edges: bilinear
-// interpolation, then a cut at half. Segmenter::seed brings the seed mask to working size with it;
-// process() brings its own output to the frame's size along the frame's edges (GuidedUpsampler).
-cv::Mat upscaleMask(const cv::Mat &mask, cv::Size size);
 
 } // namespace flagmask
