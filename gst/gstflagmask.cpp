@@ -74,6 +74,7 @@
 #include "guided.h"
 #include "image_io.h"
 #include "model.h"
+#include "model_file.h"
 #include "seed_box.h"
 #include "segmenter.h"
 
@@ -561,7 +562,7 @@ static void warn_about_seed(GstFlagMask *self, const std::string &path,
 static bool load_model(GstFlagMask *self, const std::string &path, Severity severity,
                        std::optional<flagmask::Model> &model) {
   return load_input(self, path, "model file", severity,
-                    [&] { model = flagmask::Model::load(path); });
+                    [&] { model = flagmask::loadModel(path); });
 }
 
 static bool load_seed(GstFlagMask *self, const std::string &path, Severity severity,
@@ -639,7 +640,7 @@ static bool write_model(GstFlagMask *self, const std::string &path,
     return false;
   }
   try {
-    model->save(path);
+    flagmask::saveModel(*model, path);
     GST_INFO_OBJECT(self, "learned model written to '%s'", file);
     return true;
   } catch (const std::exception &e) {

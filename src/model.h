@@ -3,16 +3,14 @@
 
 #include <opencv2/core.hpp>
 
-#include <cstdint>
 #include <string>
-#include <vector>
 
 namespace flagmask {
 
 // A Bayes colour classifier over quantised CIE Lab: one joint histogram for the object and one for
 // the background, learned from (frame, mask) pairs. A histogram is the non-parametric form of the
 // seed's "classify by Lab colour" idea, and evaluates in one table look-up per pixel, which is
-// what real time on a CPU needs. The model can be adapted online (blend()).
+// what real time on a CPU needs. The model can be adapted online (adapt()).
 class Model {
 public:
   static constexpr const char *kFormatName = "flagmask-model";
@@ -53,20 +51,15 @@ public:
   // count). A model file that does not record it counts as one.
   int frames() const { return frames_; }
 
-  // YAML (gzip-compressed when the name ends in .gz) through cv::FileStorage, with format name and
-  // version checked on load. Only YAML is read or written, whatever the file name says.
-  void save(const std::string &path) const;
-  // Throws Error naming the file and the reason for anything that is not a valid model: a missing,
-  // unreadable, empty or oversized file (over 64 MB, or over 64 MB once decompressed), not YAML
-  // text, a parse error, another format or version, or histograms of the wrong shape or with
-  // invalid counts.
-  static Model load(const std::string &path);
-  // The same from the bytes of a model file (text, or gzip-compressed text, recognised by its
-  // magic bytes); name stands for the file in messages.
-  static Model fromBytes(const std::vector<std::uint8_t> &bytes, const std::string &name);
+  // Writes the model's fields (format name and version first) into an open storage.
+  void write(cv::FileStorage &fs) const;
+  // Reads a model from the root of a storage written by write(), checking the format name, the
+  // version and every field; throws Error naming `name` (the file) and the reason: another format
+  // or version, histograms of the wrong shape or with invalid counts. Parse errors of OpenCV
+  // itself come as cv::Exception.
+  static Model read(const cv::FileNode &root, const std::string &name);
 
 private:
-  static Model fromStorage(const cv::FileStorage &fs, const std::string &name);
   void histograms(const cv::Mat &lab, const cv::Mat &object, const cv::Mat &background,
                   cv::Mat &object_hist, cv::Mat &background_hist) const;
   void updatePosterior();

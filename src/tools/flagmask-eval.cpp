@@ -165,7 +165,7 @@ Row evaluate(const Options &o, const std::string &name) {
   const auto &frames = sequence.frames, &truths = sequence.masks;
   flagmask::Segmenter segmenter(o.params);
   if (!o.model.empty())
-    segmenter.setModel(flagmask::Model::load(o.model));
+    segmenter.setModel(flagmask::loadModel(o.model));
   if (!o.fusion.empty())
     segmenter.setFusion(flagmask::Fusion::load(o.fusion));
   const fs::path out_dir = o.out.empty() ? fs::path() : o.out / name;

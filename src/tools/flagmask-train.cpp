@@ -242,7 +242,7 @@ int run(const Options &o) {
   }
   if (o.output.empty())
     return 0;
-  model.save(o.output);
+  flagmask::saveModel(model, o.output);
   std::cerr << "wrote " << o.output << "\n";
   return 0;
 }

@@ -1,8 +1,9 @@
-// libFuzzer target: the model loader (Model::fromBytes, what Model::load runs on a file's bytes).
+// libFuzzer target: the model loader (modelFromBytes, what loadModel runs on a file's bytes).
 // Any input must either give a usable model or throw flagmask::Error: a crash, a sanitizer report,
 // any other exception, or a model whose predictions leave [0, 1] is a finding.
 #include "error.h"
 #include "model.h"
+#include "model_file.h"
 
 #include <opencv2/core.hpp>
 
@@ -30,7 +31,7 @@ void checkUsable(const flagmask::Model &model) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size) {
   const std::vector<std::uint8_t> bytes(data, data + size);
   try {
-    checkUsable(flagmask::Model::fromBytes(bytes, "fuzz-input.yml"));
+    checkUsable(flagmask::modelFromBytes(bytes, "fuzz-input.yml"));
   } catch (const flagmask::Error &) {
     // Refused with a message: what the loader is for.
   }

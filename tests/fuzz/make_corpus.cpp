@@ -2,6 +2,7 @@
 // in every format the mask loader reads, so that fuzzing starts from inputs that get past the first
 // checks. Usage: fuzz-corpus DIR (writes DIR/model and DIR/mask).
 #include "model.h"
+#include "model_file.h"
 
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
@@ -23,9 +24,9 @@ void writeModels(const fs::path &dir) {
   flagmask::Model small(4), larger(8); // few values per histogram: small seeds mutate faster
   small.add(frame, mask);
   larger.add(frame, mask);
-  small.save((dir / "model.yml").string());
-  small.save((dir / "model.yml.gz").string());
-  larger.save((dir / "model-8.yml").string());
+  flagmask::saveModel(small, (dir / "model.yml").string());
+  flagmask::saveModel(small, (dir / "model.yml.gz").string());
+  flagmask::saveModel(larger, (dir / "model-8.yml").string());
 }
 
 void writeMasks(const fs::path &dir) {

@@ -5,6 +5,7 @@
 #include "support.h"
 
 #include "model.h"
+#include "model_file.h"
 #include "seed_box.h"
 
 #include <atomic>
@@ -22,7 +23,7 @@ static void write_fixtures(void) {
   flagmask::Model model;
   model.add(scene(kSize, kSeedX), scene_mask(kSize, kSeedX));
   model_path = scratch("model.yml");
-  model.save(model_path);
+  flagmask::saveModel(model, model_path);
 }
 
 /* ---- helpers ------------------------------------------------------------------------------- */
@@ -811,7 +812,7 @@ static gboolean save_model(GstElement *e, const std::string &path) {
 // A model file that loads and is trained, and that finds the square alone (model=, no seed).
 static void check_learned_model(const std::string &path) {
   fail_unless(g_file_test(path.c_str(), G_FILE_TEST_IS_REGULAR), "%s not written", path.c_str());
-  const flagmask::Model model = flagmask::Model::load(path);
+  const flagmask::Model model = flagmask::loadModel(path);
   fail_unless(model.trained());
   const GstVideoInfo info = video_info("BGR", kSize);
   GstHarness *h = harness_new("mode=mask model=" + path, &info);
@@ -880,8 +881,8 @@ static bool adapted_from(const std::string &model_path, const std::string &adapt
   gst_harness_teardown(h);
   const cv::Mat probe = scene(kSize, 40);
   cv::Mat before, after;
-  flagmask::Model::load(model_path).predict(probe, before);
-  flagmask::Model::load(out).predict(probe, after);
+  flagmask::loadModel(model_path).predict(probe, before);
+  flagmask::loadModel(out).predict(probe, after);
   return cv::norm(before, after, cv::NORM_INF) > 0;
 }
 
@@ -889,7 +890,7 @@ GST_START_TEST(test_adapt_rate) {
   flagmask::Model model;
   model.add(scene(kSize, kSeedX), scene_mask(kSize, kSeedX));
   const std::string path = scratch("given.yml");
-  model.save(path);
+  flagmask::saveModel(model, path);
   fail_if(adapted_from(path, "0"), "adapt-rate=0 changed the model");
   fail_unless(adapted_from(path, ""), "the default adapt-rate left the model as it was");
 }

@@ -5,6 +5,7 @@
 #include "frame.h"
 #include "image_io.h"
 #include "model.h"
+#include "model_file.h"
 #include "segmenter.h"
 #include "support.h"
 #include "synthetic.h"
@@ -47,7 +48,7 @@ static void write_fixtures(void) {
   flagmask::Model model;
   model.add(scene(kSize, kSeedX), scene_mask(kSize, kSeedX));
   model_path = fmtest::scratch("model.yml");
-  model.save(model_path);
+  flagmask::saveModel(model, model_path);
   flag_seed_path = fmtest::scratch("flag-seed.png");
   g_assert_true(cv::imwrite(flag_seed_path, flagmask::syntheticFlag(0, kSize).mask));
 }

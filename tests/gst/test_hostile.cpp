@@ -5,6 +5,7 @@
 #include "support.h"
 
 #include "model.h"
+#include "model_file.h"
 #include "segmenter.h"
 
 #include <zlib.h>
@@ -30,14 +31,14 @@ static void write_fixtures(void) {
   flagmask::Model model;
   model.add(scene(kSize, kSeedX), scene_mask(kSize, kSeedX));
   model_path = scratch("model.yml");
-  model.save(model_path);
+  flagmask::saveModel(model, model_path);
   model_gz_path = scratch("model.yml.gz");
-  model.save(model_gz_path);
+  flagmask::saveModel(model, model_gz_path);
   // A model of the same scene with object and background the other way round.
   flagmask::Model other;
   other.add(scene(kSize, kSeedX), scene_mask(kSize, kSeedX) == 0);
   other_model_path = scratch("other-model.yml");
-  other.save(other_model_path);
+  flagmask::saveModel(other, other_model_path);
 }
 
 /* ---- bad files ----------------------------------------------------------------------------- */
@@ -345,15 +346,15 @@ GST_START_TEST(test_model_swapped_while_playing) {
       harness_new("seed-mask=" + seed_path + " model=" + model_path + kMaskProps, &info);
   BusWatch watch(h->element);
   flagmask::Segmenter core(trackerParams());
-  core.setModel(flagmask::Model::load(model_path));
+  core.setModel(flagmask::loadModel(model_path));
   const int swap = 3;
   bool differs_from_unswapped = false;
   flagmask::Segmenter unswapped(trackerParams());
-  unswapped.setModel(flagmask::Model::load(model_path));
+  unswapped.setModel(flagmask::loadModel(model_path));
   for (int t = 0; t < 8; ++t) {
     if (t == swap) {
       g_object_set(h->element, "model", other_model_path.c_str(), nullptr);
-      core.setModel(flagmask::Model::load(other_model_path));
+      core.setModel(flagmask::loadModel(other_model_path));
     }
     const cv::Mat seed = flagmask::loadMask(seed_path);
     const cv::Mat expected = (t == 0 ? core.seed(moving(t), seed) : core.process(moving(t))).mask;

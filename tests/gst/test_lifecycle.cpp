@@ -6,6 +6,7 @@
 #include "support.h"
 
 #include "model.h"
+#include "model_file.h"
 
 #include <algorithm>
 #include <set>
@@ -26,9 +27,9 @@ static void write_fixtures(void) {
   model.add(scene(kSize, kSeedX), scene_mask(kSize, kSeedX));
   other.add(scene(kSize, kSeedX), scene_mask(kSize, kSeedX) == 0);
   model_path = scratch("model.yml");
-  model.save(model_path);
+  flagmask::saveModel(model, model_path);
   other_model_path = scratch("other-model.yml");
-  other.save(other_model_path);
+  flagmask::saveModel(other, other_model_path);
   model_out_path = scratch("learned.yml");
   other_model_out_path = scratch("other-learned.yml");
 }
