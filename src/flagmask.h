@@ -3,9 +3,7 @@
 
 #include "error.h"
 #include "image_io.h"
-#include "metrics.h"
 #include "model.h"
 #include "model_file.h"
 #include "seed_box.h"
 #include "segmenter.h"
-#include "synthetic.h"

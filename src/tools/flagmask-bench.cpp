@@ -3,7 +3,7 @@
 // pushed through `appsrc ! ELEMENT ! fakesink`, so the figures are the element's cost rather than
 // the decoder's. Each row runs in a child process of its own so that its peak memory is its own.
 #include "cli.h"
-#include "davis.h"
+#include "selection.h"
 #include "error.h"
 
 #include <gst/app/gstappsink.h>

@@ -1,7 +1,8 @@
 // flagmask-eval: runs the core on DAVIS-layout sequences, seeded with each sequence's first mask,
 // and scores it with the DAVIS measures. The fps it prints times the core alone (not decoding).
 #include "cli.h"
-#include "davis.h"
+#include "selection.h"
+#include "eval/metrics.h"
 #include "flagmask.h"
 
 #include <opencv2/imgcodecs.hpp>

@@ -1,6 +1,7 @@
 // flagmask-synth: writes the synthetic waving flag (frames, exact masks) as numbered PNG files, the
 // default input of the demo and a fixture anyone can regenerate.
 #include "cli.h"
+#include "eval/synthetic.h"
 #include "flagmask.h"
 
 #include <opencv2/imgcodecs.hpp>

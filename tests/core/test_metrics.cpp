@@ -1,5 +1,5 @@
 // Unit tests for the DAVIS region (J) and boundary (F) measures.
-#include "metrics.h"
+#include "eval/metrics.h"
 
 #include <gtest/gtest.h>
 #include <opencv2/core.hpp>

@@ -1,9 +1,9 @@
 // Unit tests for the tracker: accuracy on the synthetic flag, results, state handling, edge cases.
 #include "error.h"
-#include "metrics.h"
+#include "eval/metrics.h"
 #include "model.h"
 #include "segmenter.h"
-#include "synthetic.h"
+#include "eval/synthetic.h"
 
 #include <gtest/gtest.h>
 #include <opencv2/core.hpp>

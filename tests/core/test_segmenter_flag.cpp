@@ -1,9 +1,9 @@
 // Tracking the harder synthetic flag (camera pan and zoom, exposure drift, a passing occluder) over
 // the procedural background and over real DAVIS photos. Prints J&F per scene; the floor is set from
 // those figures.
-#include "metrics.h"
+#include "eval/metrics.h"
 #include "segmenter.h"
-#include "synthetic.h"
+#include "eval/synthetic.h"
 
 #include <gtest/gtest.h>
 #include <opencv2/core.hpp>

@@ -1,7 +1,7 @@
 // Unit tests for the synthetic flag generators: the classic scene is frozen, the harder scene is
 // deterministic and each of its effects (camera, exposure, occluder) does what it says.
 #include "error.h"
-#include "synthetic.h"
+#include "eval/synthetic.h"
 
 #include <gtest/gtest.h>
 #include <opencv2/core.hpp>

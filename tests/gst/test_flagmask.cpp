@@ -8,7 +8,7 @@
 #include "model_file.h"
 #include "segmenter.h"
 #include "support.h"
-#include "synthetic.h"
+#include "eval/synthetic.h"
 
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>

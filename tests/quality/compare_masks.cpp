@@ -1,5 +1,6 @@
 // compare-masks: mean IoU between two folders of same-named mask PNGs (non-zero = object), so a
 // test can check that the element through gst-launch-1.0 gives the masks flagmask-eval gives.
+#include "eval/metrics.h"
 #include "flagmask.h"
 
 #include <algorithm>

@@ -1,4 +1,4 @@
-#include "synthetic.h"
+#include "eval/synthetic.h"
 
 #include "error.h"
 
