@@ -44,6 +44,11 @@ void checkMask(const cv::Mat &mask, cv::Size frame) {
                 sizeText(frame));
 }
 
+void checkLuma(const cv::Mat &y) {
+  if (y.type() != CV_8UC1)
+    throw Error("flagmask: the luma plane must be 8-bit single-channel");
+}
+
 void checkChroma(const cv::Mat &chroma, cv::Size frame, int channels) {
   const cv::Size expected((frame.width + 1) / 2, (frame.height + 1) / 2);
   if (chroma.depth() != CV_8U || chroma.channels() != channels || chroma.size() != expected)
@@ -398,8 +403,7 @@ cv::Mat workingFromPacked(const cv::Mat &plane, const PackedLayout &layout, cv::
 
 cv::Mat workingFromYuv(const cv::Mat &y, const cv::Mat &u, const cv::Mat &v,
                        const YuvMatrix &matrix, cv::Size working, cv::Mat *luma) {
-  if (y.type() != CV_8UC1)
-    throw Error("flagmask: the luma plane must be 8-bit single-channel");
+  checkLuma(y);
   checkChroma(u, y.size(), 1);
   checkChroma(v, y.size(), 1);
   const cv::Mat y_small = reduceToWorking(y, working);
@@ -413,8 +417,7 @@ cv::Mat workingFromYuv(const cv::Mat &y, const cv::Mat &u, const cv::Mat &v,
 
 cv::Mat workingFromNv12(const cv::Mat &y, const cv::Mat &uv, const YuvMatrix &matrix,
                         cv::Size working, cv::Mat *luma) {
-  if (y.type() != CV_8UC1)
-    throw Error("flagmask: the luma plane must be 8-bit single-channel");
+  checkLuma(y);
   checkChroma(uv, y.size(), 2);
   const cv::Mat y_small = reduceToWorking(y, working);
   if (luma)
@@ -422,6 +425,100 @@ cv::Mat workingFromNv12(const cv::Mat &y, const cv::Mat &uv, const YuvMatrix &ma
   cv::Mat yuv;
   cv::merge(std::vector<cv::Mat>{y_small, reduceToWorking(uv, working)}, yuv);
   return bgrFromYuv(yuv, matrix);
+}
+
+FrameView FrameView::fromPacked(const cv::Mat &plane, const PackedLayout &layout,
+                                const std::string &format) {
+  checkLayout(plane, layout);
+  FrameView view;
+  view.layout = Layout::Packed;
+  view.packed = layout;
+  view.planes[0] = plane;
+  view.format = format;
+  return view;
+}
+
+FrameView FrameView::fromBgr(const cv::Mat &image) {
+  if (image.empty() || image.type() != CV_8UC3)
+    throw Error("flagmask: a frame must be a non-empty 8-bit 3-channel BGR image");
+  return fromPacked(image, PackedLayout::bgr(), "BGR");
+}
+
+FrameView FrameView::fromI420(const cv::Mat &y, const cv::Mat &u, const cv::Mat &v,
+                              const YuvMatrix &matrix, const std::string &format) {
+  checkLuma(y);
+  checkChroma(u, y.size(), 1);
+  checkChroma(v, y.size(), 1);
+  FrameView view;
+  view.layout = Layout::I420;
+  view.matrix = matrix;
+  view.planes[0] = y;
+  view.planes[1] = u;
+  view.planes[2] = v;
+  view.format = format;
+  return view;
+}
+
+FrameView FrameView::fromNv12(const cv::Mat &y, const cv::Mat &uv, const YuvMatrix &matrix,
+                              const std::string &format) {
+  checkLuma(y);
+  checkChroma(uv, y.size(), 2);
+  FrameView view;
+  view.layout = Layout::Nv12;
+  view.matrix = matrix;
+  view.planes[0] = y;
+  view.planes[1] = uv;
+  view.format = format;
+  return view;
+}
+
+std::string FrameView::formatName() const {
+  if (!format.empty())
+    return format;
+  switch (layout) {
+  case Layout::I420:
+    return "I420";
+  case Layout::Nv12:
+    return "NV12";
+  case Layout::Packed:
+    break;
+  }
+  return std::to_string(packed.channels * 8) + "-bit packed RGB" +
+         (packed.hasAlpha() ? " with alpha" : " without alpha");
+}
+
+cv::Mat workingImage(const FrameView &frame, cv::Size working, cv::Mat *guide) {
+  switch (frame.layout) {
+  case FrameView::Layout::I420:
+    return workingFromYuv(frame.planes[0], frame.planes[1], frame.planes[2], frame.matrix, working,
+                          guide);
+  case FrameView::Layout::Nv12:
+    return workingFromNv12(frame.planes[0], frame.planes[1], frame.matrix, working, guide);
+  case FrameView::Layout::Packed:
+    break;
+  }
+  cv::Mat bgr = workingFromPacked(frame.planes[0], frame.packed, working);
+  if (guide)
+    cv::extractChannel(bgr, *guide, 1);
+  return bgr;
+}
+
+Guide fullGuide(const FrameView &frame) {
+  if (frame.layout == FrameView::Layout::Packed)
+    return {frame.planes[0], frame.packed.g};
+  return {frame.planes[0], 0};
+}
+
+void applyMode(FrameView &frame, const SoftMask &mask, Mode mode, const ModeStyle &style) {
+  cv::Mat *p = frame.planes;
+  switch (frame.layout) {
+  case FrameView::Layout::I420:
+    return applyI420(p[0], p[1], p[2], mask, mode, frame.matrix, style);
+  case FrameView::Layout::Nv12:
+    return applyNv12(p[0], p[1], mask, mode, frame.matrix, style);
+  case FrameView::Layout::Packed:
+    return applyPacked(p[0], frame.packed, mask, mode, style);
+  }
 }
 
 cv::Mat chromaMask(const cv::Mat &mask, cv::Size chroma) {

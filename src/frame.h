@@ -70,6 +70,53 @@ struct ModeStyle {
   int overlay_outline = 2;               // overlay: outline thickness in pixels, 0 = none
 };
 
+// ---- A video frame as it lies in memory
+// ----------------------------------------------------------
+
+// A view of one video frame's planes (nothing is copied): packed RGB with or without alpha in one
+// plane, or 4:2:0 YUV as I420 (Y, U, V planes) or NV12 (Y, interleaved UV). Each plane is a
+// cv::Mat header over the frame's memory with the plane's real row stride. The core reads frames
+// and writes its output into them only through this.
+struct FrameView {
+  enum class Layout { Packed, I420, Nv12 };
+
+  Layout layout = Layout::Packed;
+  PackedLayout packed; // Packed: where each component lies in a pixel
+  YuvMatrix matrix;    // I420, Nv12: the stream's YCbCr matrix and range
+  // Packed: [0] CV_8UC3 or CV_8UC4 per packed.channels. I420: Y, U, V, CV_8UC1. Nv12: Y CV_8UC1,
+  // UV CV_8UC2. Chroma planes are (w+1)/2 x (h+1)/2.
+  cv::Mat planes[3];
+  std::string format; // the format's name for messages ("I420", "BGRx"); empty when unknown
+
+  static FrameView fromPacked(const cv::Mat &plane, const PackedLayout &layout,
+                              const std::string &format = "");
+  // An 8-bit BGR image, as OpenCV decodes one.
+  static FrameView fromBgr(const cv::Mat &image);
+  static FrameView fromI420(const cv::Mat &y, const cv::Mat &u, const cv::Mat &v,
+                            const YuvMatrix &matrix, const std::string &format = "I420");
+  static FrameView fromNv12(const cv::Mat &y, const cv::Mat &uv, const YuvMatrix &matrix,
+                            const std::string &format = "NV12");
+
+  cv::Size size() const { return planes[0].size(); }
+  bool hasAlpha() const { return layout == Layout::Packed && packed.hasAlpha(); }
+  // The format's name, or a description of the layout when none was given.
+  std::string formatName() const;
+};
+
+// The frame at the working size as 8-bit BGR (each plane reduced before it is converted, so the
+// cost does not grow with the frame's resolution). When guide is given it receives, at the
+// working size, the plane the mask's upsampling follows (see fullGuide).
+cv::Mat workingImage(const FrameView &frame, cv::Size working, cv::Mat *guide = nullptr);
+
+// The full-resolution plane a mask is brought back to the frame's size along, and which of its
+// channels: luma for YUV, green for packed RGB (it carries most of the luminance). Planes the
+// frame already has, so nothing is converted at full size.
+struct Guide {
+  cv::Mat plane;
+  int channel = 0;
+};
+Guide fullGuide(const FrameView &frame);
+
 // ---- The working image: 8-bit BGR at the analysis resolution ----------------------------------
 // Each plane is first reduced with INTER_AREA to the working size and only then converted, so
 // the cost does not grow with the frame's resolution.
@@ -136,6 +183,9 @@ void applyI420(cv::Mat &y, cv::Mat &u, cv::Mat &v, const SoftMask &mask, Mode mo
 
 void applyNv12(cv::Mat &y, cv::Mat &uv, const SoftMask &mask, Mode mode, const YuvMatrix &matrix,
                const ModeStyle &style = {});
+
+// The mode written into a frame of any layout (dispatches to the functions above).
+void applyMode(FrameView &frame, const SoftMask &mask, Mode mode, const ModeStyle &style = {});
 
 // The mask of a subsampled chroma plane: a chroma sample is object when most of the luma pixels it
 // covers are (INTER_AREA reduction of the full mask, then a cut at half). Deriving it from the

@@ -1,88 +1,64 @@
-// flagmask: the tracker that carries the object's mask from frame to frame.
+// flagmask: the one entry point for a video frame. A frame's planes go in (packed RGB with or
+// without alpha, I420 or NV12, with their strides); the object's mask at the frame's size, its box
+// in frame pixels and the frame's facts come out. Reducing the frame to the working size, scaling
+// the seed to it and bringing the mask back along the frame's own edges all happen here, so the
+// element, flagmask-eval and the benchmarks run one and the same frame path.
 #pragma once
 
-#include "fusion.h"
-#include "model.h"
-#include "scale.h"
+#include "frame.h"
+#include "guided.h"
+#include "params.h"
+#include "tracker.h"
 
 #include <opencv2/core.hpp>
 
 #include <functional>
-#include <memory>
 
 namespace flagmask {
 
-enum class TrackState { Tracking, Lost };
-
-struct SegmenterParams {
-  // Probability above which a pixel is the object.
-  double threshold = 0.5;
-  // Analysis runs with the longer image side scaled down to this.
-  int working_size = 480;
-  // Trust in the mask carried along the flow, at the object's boundary (it grows to full trust a
-  // band's width away from the boundary).
-  double temporal_weight = 0.85;
-  // How fast the appearance model follows the object (0 = never).
-  double adapt_rate = 0.02;
-  // Strength of the evidence from motion against the camera's motion (0 = off).
-  double motion_weight = 0.3;
-  // Steadiness of the mask shown, 0..0.5: a pixel shown as object stays so while its probability
-  // is above threshold - hysteresis, and a new one needs more than threshold + hysteresis. Applied
-  // to the output only; the tracker goes on from its own decision. On the dev split 0.2 takes the
-  // flicker from 0.014 (off) to 0.005, below the foundation's 0.006, for 0.012 J&F (0.764 ->
-  // 0.752); 0.05 cuts it to 0.010 for 0.001 (docs/quality.md).
-  double hysteresis = 0.2;
-};
-
-struct Result {
-  cv::Mat mask;          // CV_8U at the frame's size, 255 = object, 0 = background
-  cv::Mat probability;   // CV_32F at working resolution, fused object probability in [0, 1]
-  cv::Rect box;          // the object's bounding box in frame coordinates (empty when lost)
-  double area = 0;       // object pixels / frame pixels
-  double confidence = 0; // 0..1, how decided the pixels around the object are
-  TrackState state = TrackState::Lost;
-};
-
-// Owns the temporal state. Frames are 8-bit BGR of any size; the size may not change between
-// seed()/process() calls without reset(). Not thread-safe: one instance per stream.
+// Owns the temporal state of one stream. The frame size may not change between seed()/process()
+// calls without reset(). Not thread-safe: one instance per stream.
 class Segmenter {
 public:
   explicit Segmenter(const SegmenterParams &params = {});
-  ~Segmenter();
-  Segmenter(Segmenter &&) noexcept;
-  Segmenter &operator=(Segmenter &&) noexcept;
 
   // Replaces the appearance model (e.g. one loaded from a file). Keeps the temporal state.
-  void setModel(const Model &model);
-  const Model &model() const;
-  // Fuses the cues with these fitted weights instead of the naive Bayes (for experiments; see
-  // Fusion). temporal_weight applies to the naive Bayes only.
-  void setFusion(const Fusion &fusion);
-  // Called with every frame's cues before they are fused (for fitting a fusion); none by default.
-  void setCueObserver(std::function<void(const FusionCues &)> observer);
+  void setModel(const Model &model) { tracker_.setModel(model); }
+  const Model &model() const { return tracker_.model(); }
+  // See Tracker::setFusion and Tracker::setCueObserver (experiments and fitting).
+  void setFusion(const Fusion &fusion) { tracker_.setFusion(fusion); }
+  void setCueObserver(std::function<void(const FusionCues &)> observer) {
+    tracker_.setCueObserver(std::move(observer));
+  }
+  // Throws Error for a parameter out of its range (params.h). While a stream is tracked the
+  // working size stays what it was (the state lives at that size).
   void setParams(const SegmenterParams &params);
-  const SegmenterParams &params() const;
+  const SegmenterParams &params() const { return params_; }
 
-  // Starts tracking from a known mask (any size, non-zero = object). Trains the model on this frame
-  // when it has none. Returns the result for this frame (the seed itself, cleaned).
-  Result seed(cv::InputArray frame_bgr, cv::InputArray mask);
+  // Starts tracking from a known mask (any size, scaled to the frame; non-zero = object). Trains
+  // the model on this frame when it has none. The result's mask is the seed itself at the frame's
+  // size. Throws Error for a mask with no object pixel at the working resolution.
+  Result seed(const FrameView &frame, const cv::Mat &mask);
   // Segments the next frame. Without a seed, starts from the model alone; throws Error when there
-  // is neither a seed nor a trained model.
-  Result process(cv::InputArray frame_bgr);
+  // is neither a seed nor a trained model, or when the frame size changed without a reset.
+  Result process(const FrameView &frame);
+  // The same for 8-bit BGR images, as OpenCV decodes them (the tools and tests).
+  Result seed(const cv::Mat &frame_bgr, const cv::Mat &mask);
+  Result process(const cv::Mat &frame_bgr);
+
   // Forgets the temporal state (not the model): the next frame starts afresh.
-  void reset();
-  bool started() const;
+  void reset() { tracker_.reset(); }
+  bool started() const { return tracker_.started(); }
 
 private:
-  struct State;
-  std::unique_ptr<State> state_;
-};
+  cv::Mat fullMask(const cv::Mat &mask, const FrameView &frame);
+  void begin(cv::Size frame);
 
-// The mask to show: pixels shown last frame (shown) stay object while their probability is above
-// threshold - margin; pixels of this frame's mask become object only above threshold + margin.
-// A pixel hovering around the threshold stops flickering. All CV_8U 255/0 but probability (CV_32F),
-// all the same size.
-cv::Mat steadyMask(const cv::Mat &mask, const cv::Mat &probability, const cv::Mat &shown,
-                   double threshold, double margin);
+  SegmenterParams params_;
+  Tracker tracker_;
+  GuidedUpsampler upsampler_;
+  cv::Mat guide_small_; // the upsampler's guide plane at the working size
+  cv::Size frame_size_, working_size_;
+};
 
 } // namespace flagmask
