@@ -327,6 +327,68 @@ GST_START_TEST(test_unsupported_formats_refused) {
 }
 GST_END_TEST;
 
+/* ---- what the core cannot take ------------------------------------------------------------- */
+
+// Plays a pipeline until EOS or its first error, which it returns (nullptr at EOS).
+static GstMessage *play_to_end(GstElement *pipeline) {
+  GstBus *bus = gst_element_get_bus(pipeline);
+  gst_element_set_state(pipeline, GST_STATE_PLAYING);
+  GstMessage *msg = gst_bus_timed_pop_filtered(
+      bus, 30 * GST_SECOND, static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  gst_object_unref(bus);
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  fail_unless(msg != nullptr, "neither EOS nor an error");
+  if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_EOS) {
+    gst_message_unref(msg);
+    return nullptr;
+  }
+  return msg;
+}
+
+static GstElement *launch(const std::string &description) {
+  GError *error = nullptr;
+  GstElement *pipeline = gst_parse_launch(description.c_str(), &error);
+  fail_unless(pipeline != nullptr && error == nullptr, "%s", description.c_str());
+  return pipeline;
+}
+
+// Switching to alpha while playing, on a stream whose caps are pinned to a format without alpha:
+// the element itself says what is wrong and what to do, rather than upstream failing with a bare
+// not-negotiated.
+GST_START_TEST(test_alpha_on_pinned_caps_names_the_fix) {
+  GstElement *pipeline =
+      launch("videotestsrc pattern=ball ! video/x-raw,format=I420,width=160,height=120 ! "
+             "flagmask name=fm seed-mask=" +
+             seed_path + " ! fakesink name=sink signal-handoffs=true");
+  GstElement *fm = gst_bin_get_by_name(GST_BIN(pipeline), "fm");
+  GstElement *sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
+  // The mode changes from the streaming thread after a few frames, as from a user's click.
+  g_signal_connect(sink, "handoff",
+                   G_CALLBACK(+[](GstElement *, GstBuffer *, GstPad *, gpointer element) {
+                     static int frames = 0;
+                     if (++frames == 3)
+                       gst_util_set_object_arg(G_OBJECT(element), "mode", "alpha");
+                   }),
+                   fm);
+  GstMessage *msg = play_to_end(pipeline);
+  fail_unless(msg != nullptr, "the stream went on in I420 with mode alpha");
+  GError *error = nullptr;
+  gchar *debug = nullptr;
+  gst_message_parse_error(msg, &error, &debug);
+  fail_unless(GST_MESSAGE_SRC(msg) == GST_OBJECT(fm), "the error came from %s: %s",
+              GST_OBJECT_NAME(GST_MESSAGE_SRC(msg)), error->message);
+  fail_unless(g_error_matches(error, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT));
+  for (const char *needed : {"alpha", "I420", "videoconvert"})
+    fail_unless(strstr(error->message, needed), "no '%s' in: %s", needed, error->message);
+  g_clear_error(&error);
+  g_free(debug);
+  gst_message_unref(msg);
+  gst_object_unref(sink);
+  gst_object_unref(fm);
+  gst_object_unref(pipeline);
+}
+GST_END_TEST;
+
 static Suite *events_suite(void) {
   Suite *s = suite_create("flagmask-events");
   TCase *tc = tcase_create("general");
@@ -341,6 +403,7 @@ static Suite *events_suite(void) {
   tcase_add_test(tc, test_resolution_change_restarts_from_the_model);
   tcase_add_test(tc, test_format_change_keeps_state);
   tcase_add_test(tc, test_unsupported_formats_refused);
+  tcase_add_test(tc, test_alpha_on_pinned_caps_names_the_fix);
   return s;
 }
 

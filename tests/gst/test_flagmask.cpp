@@ -2,13 +2,13 @@
  * resets and agreement with the core. Data is generated: a bright square on a dark noisy
  * background, and the synthetic flag of the core. */
 #include "error.h"
+#include "eval/synthetic.h"
 #include "frame.h"
 #include "image_io.h"
 #include "model.h"
 #include "model_file.h"
 #include "segmenter.h"
 #include "support.h"
-#include "eval/synthetic.h"
 
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>

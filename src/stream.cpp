@@ -1,0 +1,404 @@
+#include "stream.h"
+
+#include "error.h"
+#include "image_io.h"
+#include "model_file.h"
+#include "scale.h"
+#include "seed_box.h"
+
+#include <unistd.h> // access(2): whether this process may write a file
+
+#include <filesystem>
+#include <utility>
+
+namespace flagmask {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A mask holds a few values (0 and 255, or object labels). More than this and the file is likely
+// a photograph or a JPEG-compressed mask, whose every pixel that is not black becomes the object.
+constexpr int kMaxMaskValues = 32;
+
+Report report(Report::Level level, Report::Kind kind, std::string text, std::string debug = "") {
+  return {level, kind, std::move(text), std::move(debug)};
+}
+
+Report info(std::string text) {
+  return report(Report::Level::Info, Report::Kind::Failed, std::move(text));
+}
+
+bool exists(const std::string &path) {
+  std::error_code error;
+  return fs::exists(path, error);
+}
+
+// A file that did not load: a missing file is NotFound, one that exists but cannot be used
+// OpenRead. At start it stops the stream; while playing the stream goes on with what it had.
+Report loadFailure(const std::string &path, const std::string &text, Report::Level level) {
+  const Report::Kind kind = exists(path) ? Report::Kind::OpenRead : Report::Kind::NotFound;
+  return report(level, kind, text, "file: " + path);
+}
+
+// Runs one load; a failure is reported (naming the file and the reason) and leaves the target
+// as it was. Returns whether it loaded.
+template <typename Load>
+bool tryLoad(const std::string &path, const char *what, Report::Level level, Reports &reports,
+             Load load) {
+  const std::string prefix = std::string("flagmask: could not read ") + what + " '" + path + "': ";
+  try {
+    load();
+    return true;
+  } catch (const Error &e) {
+    reports.push_back(loadFailure(path, e.what(), level));
+  } catch (const cv::Exception &e) {
+    reports.push_back(loadFailure(path, prefix + e.err, level));
+  } catch (const std::exception &e) {
+    reports.push_back(loadFailure(path, prefix + e.what(), level));
+  }
+  return false;
+}
+
+// A seed mask that loads but will not do what its author meant: said once, then used as the rule
+// says (every non-zero pixel is the object).
+void warnAboutSeed(const std::string &path, const MaskInfo &mask, Reports &reports) {
+  char coverage[32];
+  std::snprintf(coverage, sizeof coverage, "%.1f%%", 100.0 * mask.coverage);
+  if (mask.distinct_values > kMaxMaskValues)
+    reports.push_back(report(
+        Report::Level::Warning, Report::Kind::Settings,
+        "flagmask: seed mask '" + path + "' does not look like a mask: it has " +
+            std::to_string(mask.distinct_values) +
+            " distinct values, as a photograph or a JPEG-compressed mask has; every pixel that is "
+            "not black is taken as the object (" +
+            coverage + " of the frame)",
+        "a mask is 0 for the background and non-zero for the object; save it in a lossless "
+        "format such as PNG"));
+  else if (mask.coverage >= 1.0)
+    reports.push_back(report(Report::Level::Warning, Report::Kind::Settings,
+                             "flagmask: seed mask '" + path +
+                                 "' marks every pixel as the object: there is no background to "
+                                 "tell it from, so whole frames are kept"));
+}
+
+// Reads seed-box; a value that is not x,y,w,h is reported quoting it and saying what is wrong.
+bool parseSeedBox(const std::string &text, Report::Level level, std::optional<cv::Rect> &box,
+                  Reports &reports) {
+  try {
+    box = parseBox(text);
+    return true;
+  } catch (const std::exception &e) {
+    const bool playing = level == Report::Level::Warning;
+    reports.push_back(report(level, Report::Kind::Settings,
+                             std::string("flagmask: invalid seed-box: ") + e.what(),
+                             playing ? "the element goes on with the seed it had" : ""));
+    return false;
+  }
+}
+
+// A box set while playing must overlap the frames that are flowing; one that does not is reported
+// and not taken, so tracking goes on undisturbed.
+bool boxMeetsFrame(const cv::Rect &box, const std::string &text, cv::Size frame, Reports &reports) {
+  if (frame.empty() || !(box & cv::Rect(cv::Point(0, 0), frame)).empty())
+    return true;
+  reports.push_back(report(Report::Level::Warning, Report::Kind::Settings,
+                           "flagmask: seed-box '" + text + "' is empty or outside the " +
+                               sizeText(frame) + " frame: nothing to cut a seed from",
+                           "the element goes on with the seed it had"));
+  return false;
+}
+
+// The seed cut from a box on this frame: the box clipped to the frame, then grabCut on the frame
+// converted to BGR at full size (once, on a seed frame only). Throws Error naming the box and the
+// reason.
+cv::Mat maskFromBoxOnFrame(const FrameView &frame, const cv::Rect &box, const std::string &text) {
+  const cv::Size size = frame.size();
+  const cv::Rect clipped = box & cv::Rect(cv::Point(0, 0), size);
+  const std::string where = "flagmask: seed-box '" + text + "' on the " + sizeText(size) + " frame";
+  if (clipped.empty())
+    throw Error(where + " is empty or outside the frame: nothing to cut a seed from");
+  try {
+    return maskFromBox(workingImage(frame, size), clipped);
+  } catch (const Error &e) {
+    throw Error(where + ": " + e.what());
+  }
+}
+
+// The mask the mode is applied with: the object's with a soft edge feather pixels wide, or with
+// invert the background's. Inverting makes a new image: the object's mask may share its pixels
+// with the seed mask kept for the next restart.
+SoftMask outputMask(const cv::Mat &object, const OutputStyle &output) {
+  const SoftMask soft = featherMask(object, output.feather);
+  return output.invert ? invertMask(soft) : soft;
+}
+
+Report alphaUnsupported(const FrameView &frame) {
+  const std::string format = frame.formatName();
+  return report(Report::Level::Error, Report::Kind::Format,
+                "flagmask: mode alpha needs a format with an alpha channel (RGBA, BGRA, ARGB or "
+                "ABGR), but the stream is " +
+                    format + ": put videoconvert before and after flagmask",
+                "... ! videoconvert ! flagmask mode=alpha ! videoconvert ! ...; the stream's " +
+                    format + " could not be changed to a format with alpha");
+}
+
+// Why a file could not be written, in words a user can act on.
+std::string writeFailureReason(const std::string &path, const std::string &fallback) {
+  const fs::path parent = fs::path(path).parent_path();
+  const std::string dir = parent.empty() ? "." : parent.string();
+  std::error_code error;
+  if (!fs::is_directory(dir, error))
+    return "the directory '" + dir + "' does not exist";
+  if (fs::is_directory(path, error))
+    return "it is a directory";
+  if (access(dir.c_str(), W_OK) != 0 || (exists(path) && access(path.c_str(), W_OK) != 0))
+    return "permission denied";
+  return fallback;
+}
+
+Report writeFailure(std::string text, std::string debug = "") {
+  return report(Report::Level::Warning, Report::Kind::OpenWrite, std::move(text), std::move(debug));
+}
+
+bool loadModelFile(const std::string &path, Report::Level level, std::optional<Model> &model,
+                   Reports &reports) {
+  return tryLoad(path, "model file", level, reports, [&] { model = loadModel(path); });
+}
+
+bool loadSeedFile(const std::string &path, Report::Level level, cv::Mat &seed, Reports &reports) {
+  MaskInfo mask;
+  if (!tryLoad(path, "seed mask", level, reports, [&] { seed = loadMask(path, true, &mask); }))
+    return false;
+  warnAboutSeed(path, mask, reports);
+  return true;
+}
+
+} // namespace
+
+bool StreamController::hasSeed() const {
+  return seed_by_box_ ? seed_box_.has_value() : !seed_mask_.empty();
+}
+
+bool StreamController::start(const StreamInputs &inputs, int working_size, Reports &reports) {
+  *this = StreamController();
+  if (inputs.empty()) {
+    reports.push_back(report(Report::Level::Error, Report::Kind::Settings,
+                             "flagmask needs a seed-mask or a model, or a seed-box to cut a seed "
+                             "from",
+                             "set seed-mask to a mask of the first frame, seed-box to "
+                             "x,y,width,height around the object on the first frame, or model "
+                             "to a file written by flagmask-train"));
+    return false;
+  }
+  const auto error = Report::Level::Error;
+  if (!inputs.model_path.empty() && !loadModelFile(inputs.model_path, error, model_, reports))
+    return false;
+  if (!inputs.seed_path.empty() && !loadSeedFile(inputs.seed_path, error, seed_mask_, reports))
+    return false;
+  if (!inputs.seed_box.empty() && !parseSeedBox(inputs.seed_box, error, seed_box_, reports))
+    return false;
+  seed_by_box_ = seed_mask_.empty() && seed_box_.has_value(); // the mask wins
+  inputs_ = requested_ = inputs;
+  working_size_ = working_size;
+  if (!restart(reports))
+    return false;
+  started_ = true;
+  reports.push_back(info("started: model '" + inputs.model_path + "', seed mask '" +
+                         inputs.seed_path + "', seed box '" + inputs.seed_box + "'"));
+  return true;
+}
+
+void StreamController::stop() {
+  *this = StreamController();
+}
+
+bool StreamController::restart(Reports &reports) {
+  try {
+    segmenter_ = Segmenter();
+    if (model_)
+      segmenter_.setModel(*model_);
+  } catch (const std::exception &e) {
+    reports.push_back(report(Report::Level::Error, Report::Kind::Failed,
+                             std::string("flagmask: could not restart tracking: ") + e.what()));
+    return false;
+  }
+  seed_pending_ = hasSeed();
+  return true;
+}
+
+bool StreamController::setFrameSize(cv::Size size, Reports &reports) {
+  if (!frame_size_.empty() && size != frame_size_) {
+    reports.push_back(info("frame size changed to " + sizeText(size) + ": tracking restarts"));
+    try {
+      Model learned = segmenter_.model();
+      segmenter_ = Segmenter();
+      segmenter_.setModel(learned);
+      // Nothing learned (a seed covering the whole frame leaves no background to learn from):
+      // only the seed can start the tracking again.
+      if (!learned.trained() && hasSeed())
+        seed_pending_ = true;
+    } catch (const std::exception &e) {
+      reports.push_back(report(Report::Level::Error, Report::Kind::Failed, e.what()));
+      return false;
+    }
+  }
+  frame_size_ = size;
+  return true;
+}
+
+// model, seed-mask or seed-box changed while playing: loads the files here, between two frames,
+// and takes what loaded. A new model replaces the appearance model and tracking goes on; a new
+// seed mask or box applies to this frame as to a first frame (the one set last: the mask when both
+// changed between the same two frames; a cleared one gives way to the other). A file or box that
+// cannot be used is reported and the stream goes on with what it had.
+bool StreamController::takeInputChange(const StreamInputs &wanted, cv::Size frame,
+                                       Reports &reports) {
+  requested_ = wanted; // reported once, whatever the outcome
+  const auto warning = Report::Level::Warning;
+  std::optional<Model> model;
+  cv::Mat seed;
+  std::optional<cv::Rect> box;
+  const bool take_model =
+      wanted.model_path != inputs_.model_path &&
+      (wanted.model_path.empty() || loadModelFile(wanted.model_path, warning, model, reports));
+  const bool take_seed =
+      wanted.seed_path != inputs_.seed_path &&
+      (wanted.seed_path.empty() || loadSeedFile(wanted.seed_path, warning, seed, reports));
+  const bool take_box =
+      wanted.seed_box != inputs_.seed_box &&
+      (wanted.seed_box.empty() || (parseSeedBox(wanted.seed_box, warning, box, reports) &&
+                                   boxMeetsFrame(*box, wanted.seed_box, frame, reports)));
+  const bool has_model = take_model ? model.has_value() : model_.has_value();
+  const bool has_mask = take_seed ? !seed.empty() : !seed_mask_.empty();
+  const bool has_box = take_box ? box.has_value() : seed_box_.has_value();
+  if (!has_model && !has_mask && !has_box) {
+    reports.push_back(report(warning, Report::Kind::Settings,
+                             "flagmask needs a seed-mask or a model, or a seed-box: going on with "
+                             "model '" +
+                                 inputs_.model_path + "', seed mask '" + inputs_.seed_path +
+                                 "' and seed box '" + inputs_.seed_box + "'"));
+    return true;
+  }
+  if (take_model) {
+    reports.push_back(info("model now '" + wanted.model_path + "'"));
+    model_ = std::move(model);
+    inputs_.model_path = wanted.model_path;
+    if (model_)
+      segmenter_.setModel(*model_);
+  }
+  if (take_seed) {
+    reports.push_back(info("seed mask now '" + wanted.seed_path + "'"));
+    seed_mask_ = seed;
+    inputs_.seed_path = wanted.seed_path;
+  }
+  if (take_box) {
+    reports.push_back(info("seed box now '" + wanted.seed_box + "'"));
+    seed_box_ = box;
+    inputs_.seed_box = wanted.seed_box;
+  }
+  const bool new_mask = take_seed && !seed_mask_.empty();
+  const bool new_box = take_box && seed_box_.has_value();
+  if (new_mask)
+    seed_by_box_ = false;
+  else if (new_box)
+    seed_by_box_ = true;
+  else if (take_seed || take_box)
+    seed_by_box_ = seed_mask_.empty() && seed_box_.has_value();
+  return !(new_mask || new_box) || restart(reports);
+}
+
+// When this frame is a first frame seeded from seed-box, cuts the seed. A box that gives no seed
+// is an error when there is nothing else to track with, and a warning when the tracker can go on
+// from a trained model. Returns false after reporting an error.
+bool StreamController::cutBoxSeed(const FrameView &frame, cv::Mat &seed, Reports &reports) {
+  if (!seed_pending_ || !seed_by_box_)
+    return true;
+  try {
+    seed = maskFromBoxOnFrame(frame, *seed_box_, inputs_.seed_box);
+    return true;
+  } catch (const Error &e) {
+    if (!segmenter_.model().trained()) {
+      reports.push_back(report(Report::Level::Error, Report::Kind::Settings, e.what(),
+                               "draw the box around the object, inside the frame"));
+      return false;
+    }
+    reports.push_back(report(Report::Level::Warning, Report::Kind::Settings, e.what(),
+                             "tracking goes on from the model"));
+    seed_pending_ = false;
+    return true;
+  }
+}
+
+// The object at the frame's size: the seed on a first frame, else the tracker's answer.
+Result StreamController::segment(const FrameView &frame, const SegmenterParams &params,
+                                 const cv::Mat &box_seed) {
+  SegmenterParams fixed = params;
+  fixed.working_size = working_size_;
+  segmenter_.setParams(fixed);
+  if (!seed_pending_)
+    return segmenter_.process(frame);
+  seed_pending_ = false;
+  return segmenter_.seed(frame, seed_by_box_ ? box_seed : seed_mask_);
+}
+
+FrameStatus StreamController::process(FrameView &frame, const StreamInputs &inputs,
+                                      const SegmenterParams &params, const OutputStyle &output,
+                                      FrameFacts &facts, Reports &reports) {
+  if (!started_) // a frame that came in while a start was failing
+    return FrameStatus::NotStarted;
+  if (output.mode == Mode::Alpha && !frame.hasAlpha()) {
+    reports.push_back(alphaUnsupported(frame));
+    return FrameStatus::Failed;
+  }
+  try {
+    if (inputs != requested_ && !takeInputChange(inputs, frame.size(), reports))
+      return FrameStatus::Failed;
+    cv::Mat box_seed;
+    if (!cutBoxSeed(frame, box_seed, reports))
+      return FrameStatus::Failed;
+    const Result result = segment(frame, params, box_seed);
+    applyMode(frame, outputMask(result.mask, output), output.mode, output.style);
+    facts = {result.box, result.area, result.confidence, result.state};
+    unsaved_ = true;
+    return FrameStatus::Done;
+  } catch (const cv::Exception &e) {
+    reports.push_back(report(Report::Level::Error, Report::Kind::Failed,
+                             "flagmask: OpenCV failed: " + e.err, e.what()));
+  } catch (const std::exception &e) {
+    reports.push_back(report(Report::Level::Error, Report::Kind::Failed, e.what()));
+  }
+  return FrameStatus::Failed;
+}
+
+std::optional<Model> StreamController::learnedModel() const {
+  const Model &model = segmenter_.model();
+  if (!model.trained())
+    return std::nullopt;
+  return model; // a deep copy
+}
+
+std::optional<Model> StreamController::takeUnsavedModel() {
+  if (!unsaved_)
+    return std::nullopt;
+  unsaved_ = false;
+  return learnedModel();
+}
+
+std::optional<Report> saveLearnedModel(const std::string &path, const std::optional<Model> &model) {
+  if (path.empty())
+    return writeFailure("flagmask: could not save the model: no file name given");
+  if (!model)
+    return writeFailure("flagmask: could not save the model to '" + path +
+                        "': nothing has been learned yet (a model is learned from the seed on the "
+                        "first frame, or loaded from the model property)");
+  try {
+    saveModel(*model, path);
+    return std::nullopt;
+  } catch (const std::exception &e) {
+    return writeFailure("flagmask: could not save the model to '" + path +
+                            "': " + writeFailureReason(path, e.what()),
+                        e.what());
+  }
+}
+
+} // namespace flagmask

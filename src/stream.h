@@ -1,0 +1,140 @@
+// flagmask: the stream controller. It owns one video stream's temporal state and every piece of
+// policy around it: which seed or model applies to which frame, what a change of the model,
+// seed-mask or seed-box while playing does, what a flush, a new stream or a new frame size does,
+// and the learned model to save. It never talks to the user itself: it returns what should be
+// reported, and the caller (the GStreamer element) posts it once its locks are released, since a
+// synchronous bus handler may call straight back into the element.
+#pragma once
+
+#include "frame.h"
+#include "model.h"
+#include "params.h"
+#include "segmenter.h"
+
+#include <opencv2/core.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace flagmask {
+
+// Something the user should be told, with the kind of trouble it is (the element maps it to a
+// GStreamer error domain and code).
+struct Report {
+  enum class Level {
+    Error,   // the stream cannot go on
+    Warning, // the stream goes on, differently from what was asked
+    Info,    // for the debug log only
+  };
+  enum class Kind {
+    NotFound,  // a file that does not exist
+    OpenRead,  // a file that exists but cannot be used
+    OpenWrite, // a file that cannot be written
+    Settings,  // a property value that cannot be used
+    Format,    // the stream's format cannot show what is asked
+    Failed,    // processing a frame failed
+  };
+  Level level = Level::Info;
+  Kind kind = Kind::Failed;
+  std::string text;  // for the user: names the file, box or format and the reason
+  std::string debug; // details; may be empty
+};
+using Reports = std::vector<Report>;
+
+// What the user named to start from (the element's model, seed-mask and seed-box properties).
+struct StreamInputs {
+  std::string model_path, seed_path, seed_box;
+
+  bool empty() const { return model_path.empty() && seed_path.empty() && seed_box.empty(); }
+  bool operator==(const StreamInputs &o) const {
+    return model_path == o.model_path && seed_path == o.seed_path && seed_box == o.seed_box;
+  }
+  bool operator!=(const StreamInputs &o) const { return !(*this == o); }
+};
+
+// How the object is written into the frame.
+struct OutputStyle {
+  Mode mode = Mode::Cutout;
+  ModeStyle style;
+  bool invert = false; // keep the background instead of the object
+  int feather = 0;     // soft edge width in pixels, 0..kMaxFeather
+};
+
+// Wider soft edges look like a blur of the whole object at the sizes people use; the cost does not
+// depend on the width (a box filter over the object's box grown by it).
+constexpr int kMaxFeather = 64;
+
+// What one frame found, in frame pixels.
+struct FrameFacts {
+  cv::Rect box; // the object's bounding box; empty when lost
+  double area = 0;
+  double confidence = 0;
+  TrackState state = TrackState::Lost;
+
+  bool found() const { return state == TrackState::Tracking && !box.empty(); }
+};
+
+// What a frame's processing came to.
+enum class FrameStatus {
+  Done,       // the output is written into the frame
+  NotStarted, // start() has not succeeded: the frame is refused
+  Failed,     // an error is reported; the stream cannot go on
+};
+
+class StreamController {
+public:
+  // Loads what inputs name (a missing file is an error, a seed mask that will not do what its
+  // author meant a warning). False, with an error reported, when the stream cannot start. The
+  // working size stays until the next start.
+  bool start(const StreamInputs &inputs, int working_size, Reports &reports);
+  // Forgets what start() loaded and the temporal state.
+  void stop();
+  bool started() const { return started_; }
+
+  // A flush or a new stream: tracking restarts from the seed (or the model alone) and the model's
+  // online adaptation is forgotten, so a seek back to the start gives the first run's masks.
+  bool restart(Reports &reports);
+  // The stream's frame size, once negotiated. A new size restarts tracking with the model learned
+  // so far (the seed belongs to the first frame of the old size; it applies again only when
+  // nothing could be learned from it).
+  bool setFrameSize(cv::Size size, Reports &reports);
+
+  // One frame: takes inputs that changed since the last frame (loading files here, between two
+  // frames), seeds or tracks, and writes the output into the frame in place.
+  FrameStatus process(FrameView &frame, const StreamInputs &inputs, const SegmenterParams &params,
+                      const OutputStyle &output, FrameFacts &facts, Reports &reports);
+
+  // A copy of the model as the tracker has adapted it so far; none when nothing was learned.
+  std::optional<Model> learnedModel() const;
+  // The learned model when frames went through the tracker since the last call; else none.
+  std::optional<Model> takeUnsavedModel();
+
+private:
+  bool hasSeed() const;
+  bool takeInputChange(const StreamInputs &wanted, cv::Size frame, Reports &reports);
+  bool cutBoxSeed(const FrameView &frame, cv::Mat &seed, Reports &reports);
+  Result segment(const FrameView &frame, const SegmenterParams &params, const cv::Mat &box_seed);
+
+  // What the active inputs loaded to.
+  std::optional<Model> model_;       // from inputs_.model_path
+  cv::Mat seed_mask_;                // CV_8U 0/255 at the mask file's size
+  std::optional<cv::Rect> seed_box_; // parsed from inputs_.seed_box, not yet clipped to a frame
+  bool seed_by_box_ = false;         // the seed is cut from seed_box_, not taken from seed_mask_
+  StreamInputs inputs_;              // the inputs in use
+  StreamInputs requested_;           // the inputs last asked for (each change is acted on once)
+
+  bool started_ = false;
+  Segmenter segmenter_;
+  bool seed_pending_ = false; // the next frame is a first frame: the seed applies to it
+  cv::Size frame_size_;
+  int working_size_ = kDefaultWorkingSize;
+  bool unsaved_ = false; // frames went through the tracker since takeUnsavedModel()
+};
+
+// Writes the learned model to path. The report, when there is one, is a warning naming the file
+// and the reason it could not be written (no file name, nothing learned yet, no such directory, a
+// directory, permission denied).
+std::optional<Report> saveLearnedModel(const std::string &path, const std::optional<Model> &model);
+
+} // namespace flagmask

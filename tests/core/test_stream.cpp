@@ -1,0 +1,292 @@
+// Unit tests for the stream controller's policy, without a pipeline: what start accepts and
+// reports, which seed or model applies to which frame, changes of the inputs while playing,
+// restarts, frame size changes, the learned model, and the reports instead of messages.
+#include "image_io.h"
+#include "model_file.h"
+#include "seed_box.h"
+#include "stream.h"
+#include "test_support.h"
+
+#include <gtest/gtest.h>
+#include <opencv2/imgcodecs.hpp>
+
+#include <fstream>
+
+namespace {
+
+using flagmask::FrameFacts;
+using flagmask::FrameStatus;
+using flagmask::Report;
+using flagmask::Reports;
+using flagmask::StreamController;
+using flagmask::StreamInputs;
+
+const cv::Size kSize(160, 120);
+
+// A flat orange square on dark noise, its left edge at x; the camera still.
+cv::Rect squareAt(int x) {
+  return cv::Rect(x, kSize.height / 3, kSize.width / 4, kSize.width / 4);
+}
+
+cv::Mat scene(int x) {
+  cv::Mat bgr(kSize, CV_8UC3);
+  cv::RNG rng(4242);
+  rng.fill(bgr, cv::RNG::NORMAL, cv::Scalar(60, 40, 30), cv::Scalar::all(8));
+  bgr(squareAt(x)).setTo(cv::Scalar(40, 140, 240));
+  return bgr;
+}
+
+cv::Mat squareMask(int x) {
+  cv::Mat mask = cv::Mat::zeros(kSize, CV_8U);
+  mask(squareAt(x)).setTo(255);
+  return mask;
+}
+
+// How many pixels two masks disagree on.
+int differing(const cv::Mat &a, const cv::Mat &b) {
+  return cv::countNonZero((a != 0) != (b != 0));
+}
+
+bool has(const Reports &reports, Report::Level level, Report::Kind kind, const std::string &text) {
+  for (const Report &r : reports)
+    if (r.level == level && r.kind == kind && r.text.find(text) != std::string::npos)
+      return true;
+  return false;
+}
+
+// Errors and warnings only: the informational reports go to the debug log.
+int userReports(const Reports &reports) {
+  int n = 0;
+  for (const Report &r : reports)
+    n += r.level != Report::Level::Info;
+  return n;
+}
+
+class StreamTest : public flagmask::testing::TempDirTest {
+protected:
+  void SetUp() override {
+    TempDirTest::SetUp();
+    seed_path = writeMask("seed.png", squareMask(20));
+    flagmask::Model model;
+    model.add(scene(20), squareMask(20));
+    model_path = path("model.yml");
+    flagmask::saveModel(model, model_path);
+  }
+
+  std::string writeMask(const std::string &name, const cv::Mat &mask) const {
+    EXPECT_TRUE(cv::imwrite(path(name), mask));
+    return path(name);
+  }
+
+  bool start(const StreamInputs &in) {
+    inputs = in;
+    reports.clear();
+    return stream.start(inputs, flagmask::kDefaultWorkingSize, reports) &&
+           stream.setFrameSize(kSize, reports);
+  }
+
+  // Runs a frame of the scene with the square at x in mask mode; returns the mask written.
+  cv::Mat frame(int x, FrameStatus expected = FrameStatus::Done) {
+    cv::Mat bgr = scene(x);
+    flagmask::FrameView view = flagmask::FrameView::fromBgr(bgr);
+    flagmask::OutputStyle output;
+    output.mode = flagmask::Mode::Mask;
+    reports.clear();
+    EXPECT_EQ(stream.process(view, inputs, params, output, facts, reports), expected);
+    cv::Mat mask;
+    cv::extractChannel(bgr, mask, 0);
+    return mask;
+  }
+
+  StreamController stream;
+  StreamInputs inputs;
+  flagmask::SegmenterParams params;
+  Reports reports;
+  FrameFacts facts;
+  std::string seed_path, model_path;
+};
+
+// --- start ----------------------------------------------------------------------------------
+
+TEST_F(StreamTest, StartNeedsAnInput) {
+  EXPECT_FALSE(start({}));
+  EXPECT_TRUE(has(reports, Report::Level::Error, Report::Kind::Settings, "needs a seed-mask"));
+  EXPECT_FALSE(stream.started());
+}
+
+TEST_F(StreamTest, StartReportsMissingAndBadFiles) {
+  EXPECT_FALSE(start({path("missing.yml"), "", ""}));
+  EXPECT_TRUE(has(reports, Report::Level::Error, Report::Kind::NotFound, "missing.yml"));
+  std::ofstream(path("bad.yml")) << "not a model\n";
+  EXPECT_FALSE(start({path("bad.yml"), "", ""}));
+  EXPECT_TRUE(has(reports, Report::Level::Error, Report::Kind::OpenRead, "bad.yml"));
+  EXPECT_FALSE(start({"", path("missing.png"), ""}));
+  EXPECT_TRUE(has(reports, Report::Level::Error, Report::Kind::NotFound, "missing.png"));
+}
+
+TEST_F(StreamTest, StartRefusesAMalformedBoxEvenWhenTheMaskWins) {
+  EXPECT_FALSE(start({"", seed_path, "1,2,3"}));
+  EXPECT_TRUE(has(reports, Report::Level::Error, Report::Kind::Settings, "'1,2,3'"));
+}
+
+TEST_F(StreamTest, StartWarnsAboutSeedsThatAreNotMasks) {
+  EXPECT_TRUE(start({"", writeMask("all.png", cv::Mat(kSize, CV_8U, cv::Scalar(255))), ""}));
+  EXPECT_TRUE(has(reports, Report::Level::Warning, Report::Kind::Settings, "every pixel"));
+  cv::Mat photo(kSize, CV_8U);
+  cv::randu(photo, 0, 256);
+  EXPECT_TRUE(start({"", writeMask("photo.png", photo), ""}));
+  EXPECT_TRUE(has(reports, Report::Level::Warning, Report::Kind::Settings, "distinct values"));
+}
+
+TEST_F(StreamTest, FramesBeforeStartAreRefused) {
+  frame(20, FrameStatus::NotStarted);
+  EXPECT_TRUE(reports.empty());
+}
+
+// --- which seed applies to which frame ---------------------------------------------------------
+
+TEST_F(StreamTest, SeedIsTheFirstFramesAnswerThenTracks) {
+  ASSERT_TRUE(start({"", seed_path, ""}));
+  EXPECT_EQ(differing(frame(20), squareMask(20)), 0);
+  EXPECT_EQ(facts.box, squareAt(20));
+  for (int x = 22; x <= 30; x += 2)
+    EXPECT_LT(differing(frame(x), squareMask(x)), kSize.area() / 100) << x;
+  EXPECT_EQ(userReports(reports), 0);
+}
+
+TEST_F(StreamTest, ModelAloneFindsTheObject) {
+  ASSERT_TRUE(start({model_path, "", ""}));
+  EXPECT_LT(differing(frame(40), squareMask(40)), kSize.area() / 100);
+  EXPECT_TRUE(facts.found());
+}
+
+TEST_F(StreamTest, RestartAppliesTheSeedAgain) {
+  ASSERT_TRUE(start({"", seed_path, ""}));
+  for (int x = 20; x <= 40; x += 4)
+    frame(x);
+  ASSERT_TRUE(stream.restart(reports));
+  EXPECT_EQ(differing(frame(44), squareMask(20)), 0); // the seed, as on a first frame
+}
+
+TEST_F(StreamTest, NewFrameSizeGoesOnFromTheLearnedModel) {
+  ASSERT_TRUE(start({"", seed_path, ""}));
+  frame(20);
+  frame(22);
+  ASSERT_TRUE(stream.setFrameSize(cv::Size(320, 240), reports));
+  ASSERT_TRUE(stream.setFrameSize(kSize, reports)); // back: no seed, the model finds the square
+  EXPECT_LT(differing(frame(60), squareMask(60)), kSize.area() / 100);
+}
+
+TEST_F(StreamTest, NewFrameSizeReseedsWhenNothingWasLearned) {
+  const cv::Mat all(kSize, CV_8U, cv::Scalar(255));
+  ASSERT_TRUE(start({"", writeMask("all.png", all), ""}));
+  frame(20);
+  ASSERT_TRUE(stream.setFrameSize(cv::Size(320, 240), reports));
+  ASSERT_TRUE(stream.setFrameSize(kSize, reports));
+  EXPECT_EQ(differing(frame(60), all), 0);
+}
+
+// --- inputs changed while playing ------------------------------------------------------------
+
+TEST_F(StreamTest, NewSeedMaskAppliesToTheNextFrame) {
+  ASSERT_TRUE(start({"", seed_path, ""}));
+  frame(20);
+  inputs.seed_path = writeMask("later.png", squareMask(70));
+  EXPECT_EQ(differing(frame(24), squareMask(70)), 0);
+}
+
+TEST_F(StreamTest, BadFileWhilePlayingWarnsOnceAndGoesOn) {
+  ASSERT_TRUE(start({"", seed_path, ""}));
+  frame(20);
+  inputs.model_path = path("missing.yml");
+  EXPECT_LT(differing(frame(22), squareMask(22)), kSize.area() / 100);
+  EXPECT_TRUE(has(reports, Report::Level::Warning, Report::Kind::NotFound, "missing.yml"));
+  frame(24);
+  EXPECT_EQ(userReports(reports), 0); // said once
+}
+
+TEST_F(StreamTest, ClearingEveryInputWarnsAndChangesNothing) {
+  ASSERT_TRUE(start({"", seed_path, ""}));
+  frame(20);
+  inputs = {};
+  EXPECT_LT(differing(frame(22), squareMask(22)), kSize.area() / 100);
+  EXPECT_TRUE(has(reports, Report::Level::Warning, Report::Kind::Settings, "going on with"));
+}
+
+TEST_F(StreamTest, MaskWinsWhenMaskAndBoxChangeTogether) {
+  ASSERT_TRUE(start({"", seed_path, ""}));
+  frame(20);
+  inputs.seed_path = writeMask("later.png", squareMask(70));
+  inputs.seed_box = "10,30,60,60";
+  EXPECT_EQ(differing(frame(24), squareMask(70)), 0);
+}
+
+TEST_F(StreamTest, BoxOutsideTheFrameWhilePlayingIsNotTaken) {
+  ASSERT_TRUE(start({"", seed_path, ""}));
+  frame(20);
+  inputs.seed_box = "900,900,10,10";
+  EXPECT_LT(differing(frame(22), squareMask(22)), kSize.area() / 100);
+  EXPECT_TRUE(has(reports, Report::Level::Warning, Report::Kind::Settings, "'900,900,10,10'"));
+}
+
+// --- seeding from a box ----------------------------------------------------------------------
+
+TEST_F(StreamTest, BoxSeedIsGrabCutsAnswer) {
+  ASSERT_TRUE(start({"", "", "10,30,60,60"}));
+  const cv::Mat expected = flagmask::maskFromBox(scene(20), cv::Rect(10, 30, 60, 60));
+  EXPECT_EQ(differing(frame(20), expected), 0);
+}
+
+TEST_F(StreamTest, BoxThatGivesNoSeedIsAnErrorWithoutAModel) {
+  ASSERT_TRUE(start({"", "", "500,500,20,20"}));
+  frame(20, FrameStatus::Failed);
+  EXPECT_TRUE(has(reports, Report::Level::Error, Report::Kind::Settings, "outside"));
+}
+
+TEST_F(StreamTest, BoxThatGivesNoSeedIsAWarningWithAModel) {
+  ASSERT_TRUE(start({model_path, "", "500,500,20,20"}));
+  EXPECT_LT(differing(frame(20), squareMask(20)), kSize.area() / 100);
+  EXPECT_TRUE(has(reports, Report::Level::Warning, Report::Kind::Settings, "outside"));
+}
+
+// --- the output format -------------------------------------------------------------------------
+
+TEST_F(StreamTest, AlphaOnAFormatWithoutAlphaNamesTheFix) {
+  ASSERT_TRUE(start({"", seed_path, ""}));
+  cv::Mat bgr = scene(20);
+  flagmask::FrameView view = flagmask::FrameView::fromBgr(bgr);
+  flagmask::OutputStyle output;
+  output.mode = flagmask::Mode::Alpha;
+  EXPECT_EQ(stream.process(view, inputs, params, output, facts, reports), FrameStatus::Failed);
+  EXPECT_TRUE(has(reports, Report::Level::Error, Report::Kind::Format, "BGR"));
+  EXPECT_TRUE(has(reports, Report::Level::Error, Report::Kind::Format, "videoconvert"));
+}
+
+// --- the learned model -----------------------------------------------------------------------
+
+TEST_F(StreamTest, UnsavedModelOnlyAfterFrames) {
+  ASSERT_TRUE(start({"", seed_path, ""}));
+  EXPECT_FALSE(stream.takeUnsavedModel());
+  frame(20);
+  EXPECT_TRUE(stream.takeUnsavedModel());
+  EXPECT_FALSE(stream.takeUnsavedModel());
+  EXPECT_TRUE(stream.learnedModel());
+}
+
+TEST_F(StreamTest, SavingTheModelSaysWhyItCouldNot) {
+  EXPECT_EQ(flagmask::saveLearnedModel("", std::nullopt)->kind, Report::Kind::OpenWrite);
+  EXPECT_NE(flagmask::saveLearnedModel(path("m.yml"), std::nullopt)->text.find("nothing"),
+            std::string::npos);
+  ASSERT_TRUE(start({"", seed_path, ""}));
+  frame(20);
+  const auto model = stream.learnedModel();
+  const auto no_dir = flagmask::saveLearnedModel(path("no/such/m.yml"), model);
+  ASSERT_TRUE(no_dir);
+  EXPECT_NE(no_dir->text.find("does not exist"), std::string::npos) << no_dir->text;
+  EXPECT_NE(flagmask::saveLearnedModel(dir_.string(), model)->text.find("directory"),
+            std::string::npos);
+  EXPECT_FALSE(flagmask::saveLearnedModel(path("m.yml"), model));
+  EXPECT_TRUE(flagmask::loadModel(path("m.yml")).trained());
+}
+
+} // namespace
