@@ -11,13 +11,23 @@ std::string sizeText(cv::Size size) {
   return std::to_string(size.width) + "x" + std::to_string(size.height);
 }
 
-cv::Size workingSize(cv::Size frame, int max_side) {
+namespace {
+
+cv::Size reducedSize(cv::Size frame, int max_side) {
   const int longer = std::max(frame.width, frame.height);
   if (longer <= max_side || longer == 0)
     return frame;
   const double scale = static_cast<double>(max_side) / longer;
   return cv::Size(std::max(1, static_cast<int>(std::lround(frame.width * scale))),
                   std::max(1, static_cast<int>(std::lround(frame.height * scale))));
+}
+
+} // namespace
+
+cv::Size workingSize(cv::Size frame, int max_side) {
+  const cv::Size reduced = reducedSize(frame, max_side);
+  return cv::Size(std::max(reduced.width, kMinWorkingSide),
+                  std::max(reduced.height, kMinWorkingSide));
 }
 
 cv::Mat reduceToWorking(const cv::Mat &image, cv::Size working) {

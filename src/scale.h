@@ -18,7 +18,13 @@ inline cv::Rect grownBox(const cv::Rect &box, int margin, cv::Size size) {
          cv::Rect(cv::Point(0, 0), size);
 }
 
-// The working-resolution size for a frame: the longer side scaled to at most max_side (never up).
+// The shortest side the analysis runs at. OpenCV 4.6's DIS optical flow refuses images under 12
+// pixels on a side and crashes on wide images only 12 to 15 pixels high; from 16 it works at any
+// width.
+constexpr int kMinWorkingSide = 16;
+
+// The working-resolution size for a frame: the longer side scaled to at most max_side (never up
+// otherwise), then each side at least kMinWorkingSide (a tiny frame is analysed enlarged).
 cv::Size workingSize(cv::Size frame, int max_side);
 
 // An image (or one plane) brought down to the working size with area averaging; the image itself

@@ -40,7 +40,7 @@ Result Segmenter::process(const FrameView &frame) {
                 sizeText(frame.size()) + " without a reset");
   if (!started())
     begin(frame.size());
-  const bool upsampled = working_size_ != frame_size_;
+  const bool upsampled = guidedBack();
   Result r =
       tracker_.process(workingImage(frame, working_size_, upsampled ? &guide_small_ : nullptr));
   r.mask = fullMask(r.mask, frame);
@@ -56,10 +56,19 @@ Result Segmenter::process(const cv::Mat &frame_bgr) {
   return process(FrameView::fromBgr(frame_bgr));
 }
 
+// Only a mask from a reduced frame comes back along the frame's edges; a frame under
+// kMinWorkingSide on a side was enlarged for the analysis, and its mask is simply scaled back.
+bool Segmenter::guidedBack() const {
+  return working_size_ != frame_size_ && working_size_.width <= frame_size_.width &&
+         working_size_.height <= frame_size_.height;
+}
+
 // The working-resolution mask at the frame's size, its boundary following the frame's own edges.
 cv::Mat Segmenter::fullMask(const cv::Mat &mask, const FrameView &frame) {
   if (mask.size() == frame_size_)
     return mask.clone(); // the tracker keeps its mask for the next frame
+  if (!guidedBack())
+    return upscaleMask(mask, frame_size_);
   cv::Mat out;
   const Guide guide = fullGuide(frame);
   upsampler_.upsample(mask, guide_small_, guide.plane, guide.channel, out);

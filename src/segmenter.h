@@ -51,6 +51,7 @@ public:
   bool started() const { return tracker_.started(); }
 
 private:
+  bool guidedBack() const;
   cv::Mat fullMask(const cv::Mat &mask, const FrameView &frame);
   void begin(cv::Size frame);
 

@@ -1,9 +1,9 @@
 // Unit tests for the tracker: accuracy on the synthetic flag, results, state handling, edge cases.
 #include "error.h"
 #include "eval/metrics.h"
+#include "eval/synthetic.h"
 #include "model.h"
 #include "segmenter.h"
-#include "eval/synthetic.h"
 
 #include <gtest/gtest.h>
 #include <opencv2/core.hpp>
@@ -447,10 +447,16 @@ TEST(Segmenter, TwoRunsGiveIdenticalMasks) {
 
 // --- workingSize / upscaleMask ------------------------------------------------------------------
 
-TEST(WorkingSize, NeverUpscales) {
+TEST(WorkingSize, NeverUpscalesFramesTheAnalysisCanTake) {
   EXPECT_EQ(flagmask::workingSize(cv::Size(320, 240), 480), cv::Size(320, 240));
   EXPECT_EQ(flagmask::workingSize(cv::Size(480, 100), 480), cv::Size(480, 100));
-  EXPECT_EQ(flagmask::workingSize(cv::Size(17, 9), 480), cv::Size(17, 9));
+  EXPECT_EQ(flagmask::workingSize(cv::Size(16, 16), 480), cv::Size(16, 16));
+}
+
+TEST(WorkingSize, EnlargesSidesUnderTheMinimum) {
+  EXPECT_EQ(flagmask::workingSize(cv::Size(17, 9), 480), cv::Size(17, 16));
+  EXPECT_EQ(flagmask::workingSize(cv::Size(1, 1), 480), cv::Size(16, 16));
+  EXPECT_EQ(flagmask::workingSize(cv::Size(1920, 40), 480), cv::Size(480, 16));
 }
 
 TEST(WorkingSize, ScalesTheLongerSideAndKeepsAspect) {
@@ -462,8 +468,26 @@ TEST(WorkingSize, ScalesTheLongerSideAndKeepsAspect) {
   EXPECT_NEAR(static_cast<double>(odd.height) / odd.width, 97.0 / 161.0, 0.5 / 64 + 1e-9);
 }
 
-TEST(WorkingSize, ExtremeAspectKeepsAtLeastOnePixel) {
-  EXPECT_EQ(flagmask::workingSize(cv::Size(10000, 2), 100), cv::Size(100, 1));
+TEST(WorkingSize, ExtremeAspectKeepsTheMinimumSide) {
+  EXPECT_EQ(flagmask::workingSize(cv::Size(10000, 2), 100), cv::Size(100, 16));
+}
+
+// Frames under the analysis's minimum side are analysed enlarged and answered at their own size.
+TEST(Segmenter, TinyFramesAreAnsweredAtTheirSize) {
+  for (const cv::Size size :
+       {cv::Size(1, 1), cv::Size(8, 8), cv::Size(100, 12), cv::Size(11, 40)}) {
+    cv::Mat frame(size, CV_8UC3, cv::Scalar(30, 40, 50)), mask = cv::Mat::zeros(size, CV_8U);
+    const cv::Rect object(0, 0, (size.width + 1) / 2, (size.height + 1) / 2);
+    frame(object).setTo(kObjectColour);
+    mask(object).setTo(255);
+    flagmask::Segmenter segmenter;
+    EXPECT_EQ(segmenter.seed(frame, mask).mask.size(), size);
+    for (int t = 0; t < 3; ++t) {
+      const flagmask::Result r = segmenter.process(frame);
+      ASSERT_EQ(r.mask.size(), size);
+      EXPECT_EQ(r.box & cv::Rect(cv::Point(), size), r.box);
+    }
+  }
 }
 
 TEST(UpscaleMask, GivesBinaryMaskAtRequestedSize) {

@@ -389,6 +389,33 @@ GST_START_TEST(test_alpha_on_pinned_caps_names_the_fix) {
 }
 GST_END_TEST;
 
+// Frames smaller than the analysis can work at (the optical flow needs 16 pixels a side) are
+// analysed enlarged: every size from 1x1 goes through, in packed and planar formats.
+GST_START_TEST(test_tiny_frames_go_through) {
+  // The object in the top left quarter: at every size the seed keeps an object pixel.
+  cv::Mat corner = cv::Mat::zeros(kSize, CV_8U);
+  corner(cv::Rect(0, 0, kSize.width / 2, kSize.height / 2)).setTo(255);
+  const std::string corner_seed = write_image("corner.png", corner);
+  const char *sizes[] = {"1x1", "8x8", "11x40", "40x11", "100x12", "100x15", "2000x8"};
+  for (const char *format : {"BGR", "I420", "NV12", "RGBA"})
+    for (const char *size : sizes) {
+      const std::string wh(size);
+      const std::string width = wh.substr(0, wh.find('x')), height = wh.substr(wh.find('x') + 1);
+      GstElement *pipeline =
+          launch(std::string("videotestsrc num-buffers=4 pattern=ball ! video/x-raw,format=") +
+                 format + ",width=" + width + ",height=" + height +
+                 " ! flagmask seed-mask=" + corner_seed + " mode=mask ! fakesink");
+      GstMessage *msg = play_to_end(pipeline);
+      if (msg) {
+        GError *error = nullptr;
+        gst_message_parse_error(msg, &error, nullptr);
+        fail("%s %s: %s", format, size, error->message);
+      }
+      gst_object_unref(pipeline);
+    }
+}
+GST_END_TEST;
+
 static Suite *events_suite(void) {
   Suite *s = suite_create("flagmask-events");
   TCase *tc = tcase_create("general");
@@ -404,6 +431,7 @@ static Suite *events_suite(void) {
   tcase_add_test(tc, test_format_change_keeps_state);
   tcase_add_test(tc, test_unsupported_formats_refused);
   tcase_add_test(tc, test_alpha_on_pinned_caps_names_the_fix);
+  tcase_add_test(tc, test_tiny_frames_go_through);
   return s;
 }
 
