@@ -49,8 +49,8 @@ TEST(GuidedFilter, ReusedForSmallerRegionsGivesWhatAFreshFilterGives) {
   for (const cv::Rect region : {cv::Rect(20, 10, 120, 90), cv::Rect(50, 40, 61, 47)}) {
     cv::Mat again, fresh;
     reused.filter(guide(region), probability(region), again);
-    flagmask::GuidedFilter(kRadius, kEps).filter(guide(region).clone(),
-                                                 probability(region).clone(), fresh);
+    flagmask::GuidedFilter(kRadius, kEps)
+        .filter(guide(region).clone(), probability(region).clone(), fresh);
     EXPECT_EQ(disagreement(again, fresh), 0.0) << region;
   }
 }

@@ -1,8 +1,8 @@
 // Unit tests for the seed mask made from a box with grabCut.
 #include "error.h"
 #include "eval/metrics.h"
-#include "seed_box.h"
 #include "eval/synthetic.h"
+#include "seed_box.h"
 
 #include <gtest/gtest.h>
 #include <opencv2/core.hpp>

@@ -2,8 +2,8 @@
 // the procedural background and over real DAVIS photos. Prints J&F per scene; the floor is set from
 // those figures.
 #include "eval/metrics.h"
-#include "segmenter.h"
 #include "eval/synthetic.h"
+#include "segmenter.h"
 
 #include <gtest/gtest.h>
 #include <opencv2/core.hpp>
