@@ -2,9 +2,9 @@
 // inside real pipelines. Each clip is decoded, scaled and converted once into memory and then
 // pushed through `appsrc ! ELEMENT ! fakesink`, so the figures are the element's cost rather than
 // the decoder's. Each row runs in a child process of its own so that its peak memory is its own.
-#include "cli.h"
-#include "selection.h"
 #include "error.h"
+#include "tools/cli.h"
+#include "tools/selection.h"
 
 #include <gst/app/gstappsink.h>
 #include <gst/app/gstappsrc.h>
