@@ -9,6 +9,11 @@
 #include <string>
 #include <vector>
 
+// The DAVIS folder the build was configured with (meson option davis), when none is given.
+#ifndef FLAGMASK_DEFAULT_DAVIS
+#define FLAGMASK_DEFAULT_DAVIS ""
+#endif
+
 namespace flagmask::bench {
 
 // The frame sizes a run is asked for by name. All are even, as 4:2:0 formats need.

@@ -31,10 +31,6 @@
 #include <string>
 #include <vector>
 
-#ifndef FLAGMASK_DEFAULT_DAVIS
-#define FLAGMASK_DEFAULT_DAVIS ""
-#endif
-
 namespace fs = std::filesystem;
 
 namespace {

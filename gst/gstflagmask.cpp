@@ -199,20 +199,8 @@ static flagmask::Mode core_mode(GstFlagMaskMode mode) {
   }
 }
 
-// The object lock, released however the scope is left.
-class ObjectLock {
-public:
-  explicit ObjectLock(GstFlagMask *self) : self_(self) { GST_OBJECT_LOCK(self_); }
-  ~ObjectLock() { GST_OBJECT_UNLOCK(self_); }
-  ObjectLock(const ObjectLock &) = delete;
-  ObjectLock &operator=(const ObjectLock &) = delete;
-
-private:
-  GstFlagMask *self_;
-};
-
 static Settings copy_settings(GstFlagMask *self) {
-  const ObjectLock lock(self);
+  g_autoptr(GMutexLocker) lock = g_mutex_locker_new(GST_OBJECT_GET_LOCK(self));
   return self->settings;
 }
 
@@ -248,7 +236,7 @@ static bool peer_offers_alpha(GstPad *pad) {
 static void set_mode(GstFlagMask *self, GstFlagMaskMode mode) {
   bool changed, has_alpha;
   {
-    const ObjectLock lock(self);
+    g_autoptr(GMutexLocker) lock = g_mutex_locker_new(GST_OBJECT_GET_LOCK(self));
     changed = self->settings.mode != mode;
     self->settings.mode = mode;
     self->settings.output.mode = core_mode(mode);
@@ -276,7 +264,7 @@ static const gchar *string_or_null(const std::string &s) {
 static void set_property(GstFlagMask *self, guint prop_id, const GValue *value, GParamSpec *pspec) {
   if (prop_id == PROP_MODE)
     return set_mode(self, static_cast<GstFlagMaskMode>(g_value_get_enum(value)));
-  const ObjectLock lock(self);
+  g_autoptr(GMutexLocker) lock = g_mutex_locker_new(GST_OBJECT_GET_LOCK(self));
   Settings &s = self->settings;
   switch (prop_id) {
   case PROP_MODEL:
@@ -328,7 +316,7 @@ static void set_property(GstFlagMask *self, guint prop_id, const GValue *value, 
 }
 
 static void get_property(GstFlagMask *self, guint prop_id, GValue *value, GParamSpec *pspec) {
-  const ObjectLock lock(self);
+  g_autoptr(GMutexLocker) lock = g_mutex_locker_new(GST_OBJECT_GET_LOCK(self));
   const Settings &s = self->settings;
   switch (prop_id) {
   case PROP_MODEL:
@@ -490,7 +478,7 @@ static gboolean gst_flag_mask_set_info(GstVideoFilter *filter, GstCaps *, GstVid
   GstFlagMask *self = GST_FLAG_MASK(filter);
   return gst_flag_mask_guard(GST_ELEMENT(self), FALSE, [&] {
     {
-      const ObjectLock lock(self);
+      g_autoptr(GMutexLocker) lock = g_mutex_locker_new(GST_OBJECT_GET_LOCK(self));
       self->settings.format_has_alpha = GST_VIDEO_INFO_HAS_ALPHA(in_info);
     }
     const cv::Size size(GST_VIDEO_INFO_WIDTH(in_info), GST_VIDEO_INFO_HEIGHT(in_info));

@@ -23,7 +23,9 @@ flagmask::PackedLayout packed_layout(const GstVideoFrame *frame) {
   return layout;
 }
 
-flagmask::YuvMatrix yuv_matrix(const GstVideoInfo *info) {
+} // namespace
+
+flagmask::YuvMatrix gst_flag_mask_yuv_matrix(const GstVideoInfo *info) {
   flagmask::YuvMatrix matrix;
   gdouble kr, kb;
   // Unknown matrices fall back to BT.601, which is what untagged SD material mostly is.
@@ -35,17 +37,16 @@ flagmask::YuvMatrix yuv_matrix(const GstVideoInfo *info) {
   return matrix;
 }
 
-} // namespace
-
 flagmask::FrameView gst_flag_mask_frame_view(GstVideoFrame *frame) {
   const GstVideoFormat format = GST_VIDEO_FRAME_FORMAT(frame);
   const char *name = gst_video_format_to_string(format);
   if (format == GST_VIDEO_FORMAT_I420)
     return flagmask::FrameView::fromI420(plane_mat(frame, 0, 1), plane_mat(frame, 1, 1),
-                                         plane_mat(frame, 2, 1), yuv_matrix(&frame->info), name);
+                                         plane_mat(frame, 2, 1),
+                                         gst_flag_mask_yuv_matrix(&frame->info), name);
   if (format == GST_VIDEO_FORMAT_NV12)
     return flagmask::FrameView::fromNv12(plane_mat(frame, 0, 1), plane_mat(frame, 1, 2),
-                                         yuv_matrix(&frame->info), name);
+                                         gst_flag_mask_yuv_matrix(&frame->info), name);
   const flagmask::PackedLayout layout = packed_layout(frame);
   return flagmask::FrameView::fromPacked(plane_mat(frame, 0, layout.channels), layout, name);
 }

@@ -9,3 +9,6 @@
  * core needs to read them: the packed layout's byte positions, or the stream's YCbCr matrix. The
  * frame must be of a format of the pad templates and stay mapped while the view is used. */
 flagmask::FrameView gst_flag_mask_frame_view(GstVideoFrame *frame);
+
+/* The stream's YCbCr matrix and range from its colorimetry; BT.601 when the matrix is unknown. */
+flagmask::YuvMatrix gst_flag_mask_yuv_matrix(const GstVideoInfo *info);

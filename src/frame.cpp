@@ -444,32 +444,33 @@ FrameView FrameView::fromBgr(const cv::Mat &image) {
   return fromPacked(image, PackedLayout::bgr(), "BGR");
 }
 
+namespace {
+
+// A 4:2:0 view: the luma plane, then the chroma planes, each checked against the luma's size.
+FrameView yuvView(FrameView::Layout layout, const YuvMatrix &matrix, const std::string &format,
+                  std::initializer_list<cv::Mat> planes) {
+  FrameView view;
+  view.layout = layout;
+  view.matrix = matrix;
+  view.format = format;
+  std::copy(planes.begin(), planes.end(), view.planes);
+  checkLuma(view.planes[0]);
+  const int chroma_channels = layout == FrameView::Layout::Nv12 ? 2 : 1;
+  for (std::size_t i = 1; i < planes.size(); ++i)
+    checkChroma(view.planes[i], view.planes[0].size(), chroma_channels);
+  return view;
+}
+
+} // namespace
+
 FrameView FrameView::fromI420(const cv::Mat &y, const cv::Mat &u, const cv::Mat &v,
                               const YuvMatrix &matrix, const std::string &format) {
-  checkLuma(y);
-  checkChroma(u, y.size(), 1);
-  checkChroma(v, y.size(), 1);
-  FrameView view;
-  view.layout = Layout::I420;
-  view.matrix = matrix;
-  view.planes[0] = y;
-  view.planes[1] = u;
-  view.planes[2] = v;
-  view.format = format;
-  return view;
+  return yuvView(Layout::I420, matrix, format, {y, u, v});
 }
 
 FrameView FrameView::fromNv12(const cv::Mat &y, const cv::Mat &uv, const YuvMatrix &matrix,
                               const std::string &format) {
-  checkLuma(y);
-  checkChroma(uv, y.size(), 2);
-  FrameView view;
-  view.layout = Layout::Nv12;
-  view.matrix = matrix;
-  view.planes[0] = y;
-  view.planes[1] = uv;
-  view.format = format;
-  return view;
+  return yuvView(Layout::Nv12, matrix, format, {y, uv});
 }
 
 std::string FrameView::formatName() const {

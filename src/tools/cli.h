@@ -21,7 +21,7 @@ inline std::string value(int argc, char **argv, int &i) {
 }
 
 // Answers -h and --help: the usage on stdout and exit status 0. Returns when `arg` is neither.
-inline void answerHelp(const std::string &arg, const char *usage) {
+inline void answerHelp(const std::string &arg, const std::string &usage) {
   if (arg == "-h" || arg == "--help") {
     std::cout << usage;
     std::exit(0);
@@ -48,7 +48,8 @@ inline double number(const std::string &option, const std::string &text) {
 // exit status. Every tool documents the same statuses: a UsageError while parsing prints
 // "TOOL: message" with the --help hint and gives 2; any error while working prints "TOOL: message"
 // and gives 1. The two phases stay apart because once the command line is accepted, an error is
-// a failure of the work even when it is a UsageError (flagmask-bench's child given a bad --row).
+// a failure of the work even when it is a UsageError (flagmask-bench-row given a bad --row by
+// its driver).
 template <typename Parse, typename Work>
 int runTool(const char *tool, int argc, char **argv, Parse parse, Work work) {
   decltype(parse(argc, argv)) options;

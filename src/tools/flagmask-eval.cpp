@@ -1,9 +1,9 @@
 // flagmask-eval: runs the core on DAVIS-layout sequences, seeded with each sequence's first mask,
 // and scores it with the DAVIS measures. The fps it prints times the core alone (not decoding).
 #include "cli.h"
-#include "selection.h"
 #include "eval/metrics.h"
 #include "flagmask.h"
+#include "selection.h"
 
 #include <opencv2/imgcodecs.hpp>
 
@@ -22,32 +22,43 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr const char *kUsage =
-    "usage: flagmask-eval --davis ROOT [--imageset FILE | --seq NAME ...] [options]\n"
-    "\n"
-    "Segments each sequence of a DAVIS-layout folder (ROOT/JPEGImages/480p/SEQ/*.jpg,\n"
-    "ROOT/Annotations/480p/SEQ/*.png) starting from its first mask, and prints one row per\n"
-    "sequence and a last line 'mean J&F=... J=... F=... fps=...'. J and F skip the first and\n"
-    "last frame as DAVIS does; fps times the core alone. Progress goes to stderr.\n"
-    "\n"
-    "  --davis ROOT        the data folder\n"
-    "  --imageset FILE     DAVIS image set listing the sequences (relative to ROOT or absolute;\n"
-    "                      default ImageSets/480p/dev.txt when present, else every sequence)\n"
-    "  --seq NAME          a sequence to run (repeatable; overrides --imageset)\n"
-    "  --model FILE        start with this model instead of one trained on the first frame\n"
-    "  --csv FILE          also write the per-sequence rows as CSV\n"
-    "  --out DIR           write the predicted masks to DIR/SEQ/%05d.png\n"
-    "  --score DIR         do not run the tracker: score the masks in DIR/SEQ/*.png (one per\n"
-    "                      frame, any size: each is scaled to the ground truth's); fps is 0\n"
-    "  --threshold T       object probability threshold (default 0.5)\n"
-    "  --working-size N    longer side of the analysis resolution (default 480)\n"
-    "  --temporal-weight W trust in the carried mask at its boundary, 0..1\n"
-    "  --motion-weight M   strength of the motion-against-the-camera evidence, 0..1 (0 = off)\n"
-    "  --adapt-rate R      how fast the model follows the object, 0..1 (0 = never)\n"
-    "  --hysteresis H      steadiness of the mask shown, 0..0.5 (default 0.2; 0 = off)\n"
-    "  --fusion FILE       fuse the cues with weights from flagmask-fit-fusion (default: the\n"
-    "                      hand-set naive Bayes)\n"
-    "  -h, --help          this text\n";
+// The usage, with the defaults and ranges the core defines (src/params.h).
+std::string usage() {
+  const flagmask::SegmenterParams d;
+  std::ostringstream u;
+  u << "usage: flagmask-eval --davis ROOT [--imageset FILE | --seq NAME ...] [options]\n"
+       "\n"
+       "Segments each sequence of a DAVIS-layout folder (ROOT/JPEGImages/480p/SEQ/*.jpg,\n"
+       "ROOT/Annotations/480p/SEQ/*.png) starting from its first mask, and prints one row per\n"
+       "sequence and a last line 'mean J&F=... J=... F=... fps=...'. J and F skip the first and\n"
+       "last frame as DAVIS does; fps times the core alone. Progress goes to stderr.\n"
+       "\n"
+       "  --davis ROOT        the data folder\n"
+       "  --imageset FILE     DAVIS image set listing the sequences (relative to ROOT or "
+       "absolute;\n"
+       "                      default ImageSets/480p/dev.txt when present, else every sequence)\n"
+       "  --seq NAME          a sequence to run (repeatable; overrides --imageset)\n"
+       "  --model FILE        start with this model instead of one trained on the first frame\n"
+       "  --csv FILE          also write the per-sequence rows as CSV\n"
+       "  --out DIR           write the predicted masks to DIR/SEQ/%05d.png\n"
+       "  --score DIR         do not run the tracker: score the masks in DIR/SEQ/*.png (one per\n"
+       "                      frame, any size: each is scaled to the ground truth's); fps is 0\n"
+    << "  --threshold T       object probability threshold, 0..1 (default " << d.threshold << ")\n"
+    << "  --working-size N    longer side of the analysis resolution, " << flagmask::kMinWorkingSize
+    << ".." << flagmask::kMaxWorkingSize << " (default " << d.working_size << ")\n"
+    << "  --temporal-weight W trust in the carried mask at its boundary, 0..1 (default "
+    << d.temporal_weight << ")\n"
+    << "  --motion-weight M   strength of the motion-against-the-camera evidence, 0..1 (default "
+    << d.motion_weight << "; 0 = off)\n"
+    << "  --adapt-rate R      how fast the model follows the object, 0..1 (default " << d.adapt_rate
+    << "; 0 = never)\n"
+    << "  --hysteresis H      steadiness of the mask shown, 0..0.5 (default " << d.hysteresis
+    << "; 0 = off)\n"
+       "  --fusion FILE       fuse the cues with weights from flagmask-fit-fusion (default: the\n"
+       "                      hand-set naive Bayes)\n"
+       "  -h, --help          this text\n";
+  return u.str();
+}
 
 struct Options {
   flagmask::davis::Selection data;
@@ -68,7 +79,7 @@ Options parse(int argc, char **argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    cli::answerHelp(a, kUsage);
+    cli::answerHelp(a, usage());
     if (o.data.take(argc, argv, i))
       continue;
     if (a == "--model") {

@@ -2,9 +2,9 @@
 // truth. It runs the tracker on each sequence, samples pixels of every frame with their cues and
 // their true label, and fits a logistic regression by Newton steps (see flagmask::fitFusion).
 #include "cli.h"
-#include "selection.h"
 #include "eval/metrics.h"
 #include "flagmask.h"
+#include "selection.h"
 
 #include <opencv2/imgproc.hpp>
 

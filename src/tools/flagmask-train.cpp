@@ -18,29 +18,37 @@
 
 namespace {
 
-constexpr const char *kUsage =
-    "usage: flagmask-train (--frame F | --video V) (--mask M | --box x,y,w,h) [...]\n"
-    "                      [--write-mask OUT.png ...] [--bins N] -o MODEL\n"
-    "\n"
-    "Trains a flagmask appearance model from one or more frames and the object on each, and\n"
-    "writes it as YAML (MODEL ending in .gz is compressed). Load it with: flagmask model=MODEL\n"
-    "The n-th --mask or --box belongs to the n-th --frame or --video. Frames where the\n"
-    "object looks different help most; the tracker adapts a model trained on N frames N times\n"
-    "more slowly, since it already knows those looks.\n"
-    "\n"
-    "  --frame F       a video frame (any image format OpenCV reads)\n"
-    "  --video V       a video file: its first frame (decoded by OpenCV, FFmpeg backend)\n"
-    "  --mask M        the object's mask on that frame (non-zero = object; any size, scaled)\n"
-    "  --box x,y,w,h   a box around the object on that frame, in pixels: the mask is cut out\n"
-    "                  of it with grabCut (leave a little background inside and around it)\n"
-    "  --write-mask OUT.png  write the mask made from a --box (the n-th --write-mask gets the\n"
-    "                  n-th --box's mask); usable as the element's seed-mask. Without -o, only\n"
-    "                  the masks are written\n"
-    "  --bins N        colour histogram bins per Lab channel (default 32)\n"
-    "  -o, --output MODEL   where to write the model\n"
-    "  -h, --help      this text\n"
-    "\n"
-    "Exit status: 0 written, 1 failure (a file or a box that does not work), 2 usage.\n";
+// The usage, with the model's default bins.
+std::string usage() {
+  return "usage: flagmask-train (--frame F | --video V) (--mask M | --box x,y,w,h) [...]\n"
+         "                      [--write-mask OUT.png ...] [--bins N] -o MODEL\n"
+         "\n"
+         "Trains a flagmask appearance model from one or more frames and the object on each, and\n"
+         "writes it as YAML (MODEL ending in .gz is compressed). Load it with: flagmask "
+         "model=MODEL\n"
+         "The n-th --mask or --box belongs to the n-th --frame or --video. Frames where the\n"
+         "object looks different help most; the tracker adapts a model trained on N frames N "
+         "times\n"
+         "more slowly, since it already knows those looks.\n"
+         "\n"
+         "  --frame F       a video frame (any image format OpenCV reads)\n"
+         "  --video V       a video file: its first frame (decoded by OpenCV, FFmpeg backend)\n"
+         "  --mask M        the object's mask on that frame (non-zero = object; any size, scaled)\n"
+         "  --box x,y,w,h   a box around the object on that frame, in pixels: the mask is cut out\n"
+         "                  of it with grabCut (leave a little background inside and around it)\n"
+         "  --write-mask OUT.png  write the mask made from a --box (the n-th --write-mask gets "
+         "the\n"
+         "                  n-th --box's mask); usable as the element's seed-mask. Without -o, "
+         "only\n"
+         "                  the masks are written\n"
+         "  --bins N        colour histogram bins per Lab channel (default " +
+         std::to_string(flagmask::Model::kDefaultBins) +
+         ")\n"
+         "  -o, --output MODEL   where to write the model\n"
+         "  -h, --help      this text\n"
+         "\n"
+         "Exit status: 0 written, 1 failure (a file or a box that does not work), 2 usage.\n";
+}
 
 // Where a training frame comes from.
 struct Source {
@@ -103,7 +111,7 @@ Options parse(int argc, char **argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    cli::answerHelp(a, kUsage);
+    cli::answerHelp(a, usage());
     if (a == "--frame") {
       o.sources.push_back({Source::Image, cli::value(argc, argv, i)});
     } else if (a == "--video") {

@@ -4,6 +4,7 @@
 #include "error.h"
 #include "eval/synthetic.h"
 #include "frame.h"
+#include "gstflagmaskframe.h"
 #include "image_io.h"
 #include "model.h"
 #include "model_file.h"
@@ -63,17 +64,6 @@ static bool is_yuv(const GstVideoInfo *info) {
   return GST_VIDEO_INFO_IS_YUV(info);
 }
 
-static flagmask::YuvMatrix matrix_of(const GstVideoInfo *info) {
-  flagmask::YuvMatrix m;
-  gdouble kr, kb;
-  if (gst_video_color_matrix_get_Kr_Kb(info->colorimetry.matrix, &kr, &kb)) {
-    m.kr = kr;
-    m.kb = kb;
-  }
-  m.full_range = info->colorimetry.range == GST_VIDEO_COLOR_RANGE_0_255;
-  return m;
-}
-
 static guint8 *pixel(GstVideoFrame *f, guint plane, int x, int y, int pstride) {
   return static_cast<guint8 *>(GST_VIDEO_FRAME_PLANE_DATA(f, plane)) +
          y * GST_VIDEO_FRAME_PLANE_STRIDE(f, plane) + x * pstride;
@@ -93,7 +83,7 @@ static void write_packed(GstVideoFrame *f, const cv::Mat &bgr) {
 }
 
 static void write_yuv(GstVideoFrame *f, const cv::Mat &bgr) {
-  const flagmask::YuvMatrix m = matrix_of(&f->info);
+  const flagmask::YuvMatrix m = gst_flag_mask_yuv_matrix(&f->info);
   for (int y = 0; y < bgr.rows; ++y)
     for (int x = 0; x < bgr.cols; ++x) {
       const cv::Vec3b c = bgr.at<cv::Vec3b>(y, x);
