@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Checks the learned fusion the way the quality issue asks: leave sequences out. The dev split is
+# Checks the learned fusion on sequences it was not fitted on. The dev split is
 # cut into two folds (alternate sequences of the image set); a fusion is fitted on each fold with
 # flagmask-fit-fusion and scored with flagmask-eval on the other fold, beside the naive Bayes the
 # tracker ships with. Needs the DAVIS data; prints one line per fold and the held-out means.

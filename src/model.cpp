@@ -22,9 +22,8 @@ constexpr int kMaxTrainingFrames = 10000000;
 // certain, answer; and a colour seen a few times in one class and never in the other only a
 // leaning one. At 1e-6 a brown trunk popping up beside the hard synthetic flag scored 0.98 object
 // from a few JPEG-blurred pixels of the flag's dark red shading, and was tracked as flag for 28
-// frames (hard flag J&F 0.886). On the dev split, with the tracker of the fourth session: 1e-6
-// 0.752, 5e-6 0.751, 1e-5 0.751, 2e-5 0.750, 4e-5 0.747; hard flag 0.886, 0.888, 0.961, 0.992,
-// 0.992.
+// frames (hard flag J&F 0.886). On the dev split: 1e-6 0.752, 5e-6 0.751, 1e-5 0.751, 2e-5
+// 0.750, 4e-5 0.747; hard flag 0.886, 0.888, 0.961, 0.992, 0.992.
 constexpr float kSmoothing = 1e-5f;
 
 cv::Mat toLab(cv::InputArray frame_bgr) {

@@ -35,7 +35,7 @@ struct SegmenterParams {
   // Steadiness of the mask shown, 0..0.5: a pixel shown as object stays so while its probability
   // is above threshold - hysteresis, and a new one needs more than threshold + hysteresis. Applied
   // to the output only; the tracker goes on from its own decision. On the dev split 0.2 takes the
-  // flicker from 0.014 (off) to 0.005, below the foundation's 0.006, for 0.012 J&F (0.764 ->
+  // flicker from 0.014 (off) to 0.005 for 0.012 J&F (0.764 ->
   // 0.752); 0.05 cuts it to 0.010 for 0.001 (docs/quality.md).
   double hysteresis = 0.2;
 };

@@ -1,4 +1,4 @@
-/* The users' features of issue 6 on the element: per-frame element messages (post-messages), the
+/* The users' features of the element: per-frame element messages (post-messages), the
  * object's box as a GstVideoRegionOfInterestMeta, invert, feather, seeding from a box (seed-box)
  * and saving the learned model (the save-model action signal and the model-out property). Each
  * test fails without its feature. */
