@@ -32,15 +32,11 @@
  * the mode, the format and the fix: videoconvert before and after flagmask.
  *
  * ## Bad files
- * At start, a missing file is a RESOURCE/NOT_FOUND error and a file that cannot be used a
- * RESOURCE/OPEN_READ error, both naming the file and the reason: unreadable, a directory, empty,
- * too large (a model over 64 MB, or over 64 MB once decompressed; an image whose header declares
- * more than 8192x4096 pixels is refused from the header, before anything is allocated), not an
- * image in a format flagmask reads (PNG, JPEG, BMP, TIFF, WebP, PNM/PAM/PFM), not a flagmask
- * model (YAML of another shape or format, another version, histograms of the wrong size or with
- * invalid counts), or a mask without object pixels. Every non-zero pixel of a seed mask is the
- * object; a mask covering the whole frame, or one that looks like a photograph (more than 32
- * distinct values), is used so and gets a warning saying what will happen.
+ * At start, a missing file is a RESOURCE/NOT_FOUND error and a file that cannot be used (not an
+ * image or a model flagmask reads, too large, damaged, a mask without object pixels) a
+ * RESOURCE/OPEN_READ error, both naming the file and the reason; a seed mask covering the whole
+ * frame or looking like a photograph is used and gets a warning. The full list of what is refused
+ * and why is in the element reference (docs/element.md).
  *
  * ## Seeding from a box, output options, metadata, saving the model
  * Without a seed mask, seed-box (x,y,width,height) cuts the seed out of a box on the first frame
@@ -89,7 +85,7 @@ GST_DEBUG_CATEGORY(gst_flag_mask_debug);
 #define GST_CAT_DEFAULT gst_flag_mask_debug
 
 // The defaults are the core's (src/params.h, src/stream.h, src/frame.h).
-#define DEFAULT_PROP_MODE GST_FLAG_MASK_MODE_CUTOUT
+#define DEFAULT_PROP_MODE (static_cast<GstFlagMaskMode>(flagmask::OutputStyle{}.mode))
 #define DEFAULT_PROP_BACKGROUND_COLOR (flagmask::ModeStyle{}.background_argb)
 #define DEFAULT_PROP_THRESHOLD (flagmask::SegmenterParams{}.threshold)
 #define DEFAULT_PROP_WORKING_SIZE (flagmask::SegmenterParams{}.working_size)
@@ -144,7 +140,6 @@ struct Settings {
   flagmask::StreamInputs inputs; // model, seed-mask, seed-box
   flagmask::SegmenterParams params;
   flagmask::OutputStyle output;
-  GstFlagMaskMode mode = DEFAULT_PROP_MODE;
   std::string model_out;
   bool post_messages = DEFAULT_PROP_POST_MESSAGES;
   bool format_has_alpha = false; // of the negotiated format, for mode changes while playing
@@ -185,19 +180,11 @@ GType gst_flag_mask_mode_get_type(void) {
   return type;
 }
 
-static flagmask::Mode core_mode(GstFlagMaskMode mode) {
-  switch (mode) {
-  case GST_FLAG_MASK_MODE_ALPHA:
-    return flagmask::Mode::Alpha;
-  case GST_FLAG_MASK_MODE_MASK:
-    return flagmask::Mode::Mask;
-  case GST_FLAG_MASK_MODE_OVERLAY:
-    return flagmask::Mode::Overlay;
-  case GST_FLAG_MASK_MODE_CUTOUT:
-  default:
-    return flagmask::Mode::Cutout;
-  }
-}
+// The property's values are the core's modes, in the same order.
+static_assert(int(flagmask::Mode::Cutout) == GST_FLAG_MASK_MODE_CUTOUT &&
+              int(flagmask::Mode::Alpha) == GST_FLAG_MASK_MODE_ALPHA &&
+              int(flagmask::Mode::Mask) == GST_FLAG_MASK_MODE_MASK &&
+              int(flagmask::Mode::Overlay) == GST_FLAG_MASK_MODE_OVERLAY);
 
 static Settings copy_settings(GstFlagMask *self) {
   g_autoptr(GMutexLocker) lock = g_mutex_locker_new(GST_OBJECT_GET_LOCK(self));
@@ -220,13 +207,9 @@ template <typename Work> static auto with_stream(GstFlagMask *self, Work work) {
 
 // Whether the peer of pad can take or give a format with alpha.
 static bool peer_offers_alpha(GstPad *pad) {
-  GstCaps *alpha = gst_static_caps_get(&alpha_caps);
-  GstCaps *peer = gst_pad_peer_query_caps(pad, alpha);
-  const bool offers = peer && !gst_caps_is_empty(peer);
-  gst_caps_unref(alpha);
-  if (peer)
-    gst_caps_unref(peer);
-  return offers;
+  g_autoptr(GstCaps) alpha = gst_static_caps_get(&alpha_caps);
+  g_autoptr(GstCaps) peer = gst_pad_peer_query_caps(pad, alpha);
+  return peer && !gst_caps_is_empty(peer);
 }
 
 // The formats the element accepts depend on the mode: a change asks both sides to renegotiate.
@@ -237,9 +220,8 @@ static void set_mode(GstFlagMask *self, GstFlagMaskMode mode) {
   bool changed, has_alpha;
   {
     g_autoptr(GMutexLocker) lock = g_mutex_locker_new(GST_OBJECT_GET_LOCK(self));
-    changed = self->settings.mode != mode;
-    self->settings.mode = mode;
-    self->settings.output.mode = core_mode(mode);
+    changed = self->settings.output.mode != flagmask::Mode(mode);
+    self->settings.output.mode = flagmask::Mode(mode);
     has_alpha = self->settings.format_has_alpha;
   }
   GstBaseTransform *trans = GST_BASE_TRANSFORM(self);
@@ -332,7 +314,7 @@ static void get_property(GstFlagMask *self, guint prop_id, GValue *value, GParam
     g_value_set_string(value, string_or_null(s.model_out));
     break;
   case PROP_MODE:
-    g_value_set_enum(value, s.mode);
+    g_value_set_enum(value, int(s.output.mode));
     break;
   case PROP_BACKGROUND_COLOR:
     g_value_set_uint(value, s.output.style.background_argb);
@@ -454,7 +436,9 @@ static gboolean gst_flag_mask_stop(GstBaseTransform *trans) {
 static GstCaps *gst_flag_mask_transform_caps(GstBaseTransform *trans, GstPadDirection direction,
                                              GstCaps *caps, GstCaps *filter) {
   GstFlagMask *self = GST_FLAG_MASK(trans);
-  const bool alpha = copy_settings(self).mode == GST_FLAG_MASK_MODE_ALPHA;
+  GST_OBJECT_LOCK(self); // only the mode is read: nothing here can throw
+  const bool alpha = self->settings.output.mode == flagmask::Mode::Alpha;
+  GST_OBJECT_UNLOCK(self);
   GstCaps *ret;
   if (alpha) {
     GstCaps *allowed = gst_static_caps_get(&alpha_caps);
@@ -725,8 +709,14 @@ static void gst_flag_mask_class_init(GstFlagMaskClass *klass) {
   gst_type_mark_as_plugin_api(GST_TYPE_FLAG_MASK_MODE, static_cast<GstPluginAPIFlags>(0));
 }
 
+// Out of memory while making an element is fatal, as it is for GLib's own allocations; the
+// exception must not unwind through GObject's C code.
 static void gst_flag_mask_init(GstFlagMask *self) {
-  new (&self->settings) Settings();
-  new (&self->stream_lock) std::mutex();
-  new (&self->stream) flagmask::StreamController();
+  try {
+    new (&self->settings) Settings();
+    new (&self->stream_lock) std::mutex();
+    new (&self->stream) flagmask::StreamController();
+  } catch (const std::exception &e) {
+    g_error("flagmask: could not make the element: %s", e.what());
+  }
 }

@@ -2,8 +2,11 @@
 #pragma once
 
 #include "error.h"
+#include "frame.h"
 #include "image_io.h"
 #include "model.h"
 #include "model_file.h"
+#include "params.h"
 #include "seed_box.h"
 #include "segmenter.h"
+#include "stream.h"
