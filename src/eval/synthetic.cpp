@@ -230,6 +230,37 @@ double exposureGain(int t, const FlagScene &scene) {
   return 1.0 + scene.exposure_drift * (ramp + 0.08 * flicker);
 }
 
+// Blotches of the cloth's colours over the canvas, each several stripes wide, modulated by the
+// procedural texture so that the optical flow has detail to hold on to inside them.
+cv::Mat lookalikeBackground(cv::Size size) {
+  cv::Mat out(size, CV_8UC3);
+  for (int y = 0; y < size.height; ++y)
+    for (int x = 0; x < size.width; ++x) {
+      const double n = 0.5 + 0.25 * std::sin(0.021 * x + 0.013 * y) +
+                       0.25 * std::sin(0.017 * y - 0.009 * x + 0.7); // 0..1, smooth
+      const cv::Vec3b c = clothColour(std::clamp(n, 0.0, 0.999));
+      const double detail = backgroundAt(x, y)[1] / 140.0; // about 0.8..1.2
+      out.at<cv::Vec3b>(y, x) = cv::Vec3b(cv::saturate_cast<uchar>(c[0] * detail),
+                                          cv::saturate_cast<uchar>(c[1] * detail),
+                                          cv::saturate_cast<uchar>(c[2] * detail));
+    }
+  return out;
+}
+
+// The light of frame t applied to the whole filmed frame, saturating: the exposure gain on every
+// channel, and the white balance drift on red (up when positive) and blue (down).
+void applyLight(cv::Mat &frame, int t, const FlagScene &scene) {
+  const double gain = exposureGain(t, scene);
+  if (scene.white_balance_drift == 0) {
+    frame.convertTo(frame, CV_8U, gain);
+    return;
+  }
+  const double ramp =
+      scene.frames > 1 ? std::clamp(static_cast<double>(t) / (scene.frames - 1), 0.0, 1.0) : 0.0;
+  const double warm = scene.white_balance_drift * ramp;
+  cv::multiply(frame, cv::Scalar(gain * (1 - warm), gain, gain * (1 + warm)), frame);
+}
+
 } // namespace
 
 SyntheticFrame syntheticFlag(int t, cv::Size size) {
@@ -253,8 +284,9 @@ SyntheticFrame syntheticFlag(int t, cv::Size size, const FlagScene &scene) {
   if (scene.frames < 1)
     throw Error("synthetic flag: the scene needs at least one frame");
   const SceneCanvas c = sceneCanvas(size, scene);
-  cv::Mat world = scene.background.empty() ? proceduralBackground(c.size)
-                                           : photoBackground(scene.background, c.size);
+  cv::Mat world = scene.lookalike_background ? lookalikeBackground(c.size)
+                  : scene.background.empty() ? proceduralBackground(c.size)
+                                             : photoBackground(scene.background, c.size);
   cv::Mat cloth = cv::Mat::zeros(c.size, CV_8U);
   drawPole(world, c.flag);
   drawCloth(world, cloth, c.flag, t);
@@ -273,7 +305,7 @@ SyntheticFrame syntheticFlag(int t, cv::Size size, const FlagScene &scene) {
   cv::warpAffine(cloth, mask, map, size, cv::INTER_LINEAR | cv::WARP_INVERSE_MAP,
                  cv::BORDER_CONSTANT, cv::Scalar(0));
   out.mask = mask >= 128;
-  out.frame.convertTo(out.frame, CV_8U, exposureGain(t, scene)); // the whole frame, saturating
+  applyLight(out.frame, t, scene);
   return out;
 }
 

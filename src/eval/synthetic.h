@@ -27,6 +27,14 @@ struct FlagScene {
   // Brightness change over the whole sequence: a gain ramp from 1 to 1 + exposure_drift, with a
   // small deterministic flicker on top.
   double exposure_drift = 0.25;
+  // White balance change over the sequence: red gains and blue loses up to this fraction of
+  // itself by the last frame (positive = warmer light), as when the sun goes down or auto white
+  // balance drifts. Applied with the exposure gain, after the camera.
+  double white_balance_drift = 0.0;
+  // The background painted in the cloth's own colours (red, white and blue blotches that drift
+  // with the camera, with the procedural texture's detail in them) instead of the procedural
+  // texture or the photo: a look-alike background, which no colour model can tell from the flag.
+  bool lookalike_background = false;
   // A tree-trunk-coloured bar that passes in front of the flag from about 30% to 60% of the
   // sequence; the mask leaves out the cloth it hides.
   bool occluder = true;

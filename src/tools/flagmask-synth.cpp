@@ -13,7 +13,8 @@
 namespace {
 
 constexpr const char *kUsage =
-    "usage: flagmask-synth -o DIR [--frames N] [--width W] [--height H] [--hard]\n"
+    "usage: flagmask-synth -o DIR [--frames N] [--width W] [--height H]\n"
+    "                      [--hard | --dusk | --lookalike] [--seq NAME]\n"
     "\n"
     "Writes a synthetic sequence in the DAVIS layout: DIR/JPEGImages/480p/flag/%05d.jpg (a\n"
     "striped flag waving on a pole over a panning textured background) and\n"
@@ -22,7 +23,11 @@ constexpr const char *kUsage =
     "\n"
     "--hard writes the harder scene instead: the camera pans and zooms, the exposure drifts\n"
     "up by 25% and a tree trunk passes in front of the flag from ~30% to ~60% of the frames\n"
-    "(the masks leave out the cloth it hides). Its effects are spread over --frames.\n";
+    "(the masks leave out the cloth it hides). Its effects are spread over --frames.\n"
+    "--dusk is the harder scene with the light failing instead: the exposure falls to half and\n"
+    "the white balance warms (red up, blue down by 30%) over the clip.\n"
+    "--lookalike is the harder scene over a background painted in the flag's own colours.\n"
+    "--seq NAME names the sequence folder (default flag).\n";
 
 std::string numbered(const std::filesystem::path &dir, int i, const char *ext) {
   char name[32];
@@ -33,7 +38,8 @@ std::string numbered(const std::filesystem::path &dir, int i, const char *ext) {
 struct Options {
   std::string out;
   int frames = 120, width = 640, height = 360;
-  bool hard = false;
+  std::string scene; // "", "hard", "dusk" or "lookalike"
+  std::string seq = "flag";
 };
 
 Options parse(int argc, char **argv) {
@@ -50,8 +56,10 @@ Options parse(int argc, char **argv) {
       o.width = static_cast<int>(cli::number(a, cli::value(argc, argv, i)));
     } else if (a == "--height") {
       o.height = static_cast<int>(cli::number(a, cli::value(argc, argv, i)));
-    } else if (a == "--hard") {
-      o.hard = true;
+    } else if (a == "--hard" || a == "--dusk" || a == "--lookalike") {
+      o.scene = a.substr(2);
+    } else if (a == "--seq") {
+      o.seq = cli::value(argc, argv, i);
     } else {
       throw cli::unknownArgument(a);
     }
@@ -63,18 +71,30 @@ Options parse(int argc, char **argv) {
   return o;
 }
 
+// The harder scene (every effect on, procedural background), or one of its variants.
+flagmask::FlagScene sceneFor(const Options &o) {
+  flagmask::FlagScene scene;
+  scene.frames = o.frames;
+  if (o.scene == "dusk") {
+    scene.exposure_drift = -0.5;
+    scene.white_balance_drift = 0.3;
+  } else if (o.scene == "lookalike") {
+    scene.lookalike_background = true;
+  }
+  return scene;
+}
+
 int run(const Options &o) {
   const std::filesystem::path root(o.out);
-  const std::filesystem::path frames_dir = root / "JPEGImages/480p/flag";
-  const std::filesystem::path masks_dir = root / "Annotations/480p/flag";
+  const std::filesystem::path frames_dir = root / "JPEGImages/480p" / o.seq;
+  const std::filesystem::path masks_dir = root / "Annotations/480p" / o.seq;
   std::filesystem::create_directories(frames_dir);
   std::filesystem::create_directories(masks_dir);
-  flagmask::FlagScene scene; // every effect on, procedural background
-  scene.frames = o.frames;
+  const flagmask::FlagScene scene = sceneFor(o);
   const cv::Size size(o.width, o.height);
   for (int t = 0; t < o.frames; ++t) {
-    const flagmask::SyntheticFrame f =
-        o.hard ? flagmask::syntheticFlag(t, size, scene) : flagmask::syntheticFlag(t, size);
+    const flagmask::SyntheticFrame f = o.scene.empty() ? flagmask::syntheticFlag(t, size)
+                                                       : flagmask::syntheticFlag(t, size, scene);
     if (!cv::imwrite(numbered(frames_dir, t, "jpg"), f.frame, {cv::IMWRITE_JPEG_QUALITY, 92}) ||
         !cv::imwrite(numbered(masks_dir, t, "png"), f.mask))
       throw flagmask::Error("could not write into '" + o.out + "'");

@@ -3,7 +3,7 @@
 # under the figure measured when it was last raised (see docs/quality.md); exit 77 = skipped.
 set -euo pipefail
 
-case_name=${1:?usage: check_quality.sh synthetic-flag|synthetic-flag-hard|davis-dev|davis-1080p|pipeline-matches-eval|crossval-synthetic|davis-crossval}
+case_name=${1:?usage: check_quality.sh synthetic-flag|synthetic-flag-hard|synthetic-flag-dusk|synthetic-flag-lookalike|davis-dev|davis-1080p|pipeline-matches-eval|crossval-synthetic|davis-crossval}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -16,6 +16,11 @@ DAVIS_DECAY_CEILING=0.15
 FLAG_FLOOR=0.90
 # The hard flag (camera motion, exposure drift, a passing trunk) written as JPEG: measured 0.961.
 HARD_FLAG_FLOOR=0.94
+# Its variants (flagmask-synth --dusk, --lookalike): the light failing to half and warming,
+# measured 0.837; a background in the flag's own colours, measured 0.447. The target for both is
+# 0.95: these floors only guard against losing ground.
+DUSK_FLAG_FLOOR=0.82
+LOOKALIKE_FLAG_FLOOR=0.43
 AGREEMENT_FLOOR=0.97
 # The cross-validated J&F over the 29 sequences of dev.txt and train.txt (scripts/crossval.py,
 # 3 folds, the defaults): measured 0.7564 (dev 0.7502), lowest sequence bmx-bumps 0.433.
@@ -57,6 +62,14 @@ synthetic-flag-hard)
   out=$("$FLAGMASK_EVAL" --davis "$work/flag" --seq flag)
   echo "$out"
   at_least "$(echo "$out" | mean_jf)" "$HARD_FLAG_FLOOR" "hard synthetic flag J&F"
+  ;;
+synthetic-flag-dusk | synthetic-flag-lookalike)
+  variant=${case_name#synthetic-flag-}
+  floor=$([[ $variant == dusk ]] && echo "$DUSK_FLAG_FLOOR" || echo "$LOOKALIKE_FLAG_FLOOR")
+  "$FLAGMASK_SYNTH" -o "$work/flag" "--$variant" --frames 90 --width 480 --height 270
+  out=$("$FLAGMASK_EVAL" --davis "$work/flag" --seq flag)
+  echo "$out"
+  at_least "$(echo "$out" | mean_jf)" "$floor" "$variant synthetic flag J&F"
   ;;
 davis-dev)
   root=$(davis_root)
