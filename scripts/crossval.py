@@ -9,13 +9,20 @@ with it. The cross-validated J&F is the mean of those held-out scores over all s
 setting is never scored on a sequence it was chosen on.
 
   scripts/crossval.py [--davis ROOT] [--imageset FILE ...] [--seq NAME ...] [--folds K]
-                      [--grid 'OPTION=V1,V2,...' ...] [--eval PATH] [--cache DIR] [--csv FILE]
+                      [--grid 'OPTION=V1,V2,...' ...] [--per-fold 'OPTION=PATTERN' ...]
+                      [--eval PATH] [--cache DIR] [--csv FILE]
 
 Defaults: --davis $FLAGMASK_DAVIS or ../shared/data/DAVIS beside the source tree; the image sets
 ImageSets/480p/dev.txt and ImageSets/480p/train.txt (every sequence they list, once); 3 folds;
 flagmask-eval from ${BUILD_DIR:-build}. OPTION is a flagmask-eval option without its dashes
 (hysteresis, adapt-rate, working-size, ...). --cache DIR keeps each candidate's per-sequence
-scores there and reuses them (delete it after changing the tracker). The last line reads
+scores there and reuses them (delete it after changing the tracker).
+
+--per-fold OPTION=PATTERN gives each fold's sequences their own value of an option, PATTERN with
+{fold} replaced by the fold's number: a file trained without that fold, such as
+--per-fold 'network=nets/fold{fold}.onnx' from scripts/train_network.py --fold I. Then every
+sequence is scored by a network that never saw it (with a --grid as well, the choice among its
+candidates for a fold reads scores of networks that saw that fold). The last line reads
 `cross-validated J&F=... J=... F=... over N sequences in K folds (dev J&F=...)`.
 Exit status: 0 done, 1 a run failed, 2 bad command line.
 """
@@ -45,6 +52,8 @@ def parse_args(argv):
     p.add_argument("--folds", type=int, default=3)
     p.add_argument("--grid", action="append", default=[],
                    help="OPTION=V1,V2,...: values of a flagmask-eval option to choose among")
+    p.add_argument("--per-fold", action="append", default=[],
+                   help="OPTION=PATTERN: the option's value for fold I is PATTERN with {fold} = I")
     p.add_argument("--eval", default=os.path.join(
         SOURCE_ROOT, os.environ.get("BUILD_DIR", "build"), "src", "tools", "flagmask-eval"))
     p.add_argument("--cache", help="folder keeping each candidate's per-sequence scores")
@@ -92,22 +101,56 @@ def describe(candidate):
     return " ".join(f"--{o} {v}" for o, v in candidate) or "(defaults)"
 
 
+def file_digest(path):
+    """What a per-fold file holds, so the cache notices a retrained one."""
+    if not os.path.isfile(path):
+        return path
+    with open(path, "rb") as f:
+        return hashlib.sha1(f.read()).hexdigest()
+
+
+def run_eval(args, options, sequences, table, label):
+    cmd = [args.eval, "--davis", args.davis, "--csv", table]
+    for seq in sequences:
+        cmd += ["--seq", seq]
+    for option, value in options:
+        cmd += [f"--{option}", value]
+    print(f"crossval: running {label}", file=sys.stderr, flush=True)
+    done = subprocess.run(cmd, stdout=subprocess.DEVNULL)
+    if done.returncode != 0:
+        raise SystemExit(f"crossval: flagmask-eval failed ({done.returncode}): {' '.join(cmd)}")
+
+
+def fold_runs(args, candidate, sequences):
+    """(options, sequences) of each flagmask-eval run a candidate needs: one over all sequences,
+    or one per fold when an option's value depends on the fold."""
+    if not args.per_fold:
+        return [(candidate, sequences)]
+    runs = []
+    for k in range(args.folds):
+        extra = []
+        for spec in args.per_fold:
+            option, _, pattern = spec.partition("=")
+            extra.append((option.strip(), pattern.strip().replace("{fold}", str(k))))
+        part = [s for i, s in enumerate(sequences) if i % args.folds == k]
+        runs.append((candidate + extra, part))
+    return runs
+
+
 def run_candidate(args, candidate, sequences, cache):
-    """Per-sequence (J, F) of one candidate, from the cache or from a flagmask-eval run."""
-    key = hashlib.sha1((describe(candidate) + "|" + ",".join(sequences)).encode()).hexdigest()[:12]
-    table = os.path.join(cache, f"{key}.csv")
-    if not os.path.exists(table):
-        cmd = [args.eval, "--davis", args.davis, "--csv", table]
-        for seq in sequences:
-            cmd += ["--seq", seq]
-        for option, value in candidate:
-            cmd += [f"--{option}", value]
-        print(f"crossval: running {describe(candidate)}", file=sys.stderr, flush=True)
-        done = subprocess.run(cmd, stdout=subprocess.DEVNULL)
-        if done.returncode != 0:
-            raise SystemExit(f"crossval: flagmask-eval failed ({done.returncode}): {' '.join(cmd)}")
-    with open(table) as f:
-        return {r["sequence"]: (float(r["J"]), float(r["F"])) for r in csv.DictReader(f)}
+    """Per-sequence (J, F) of one candidate, from the cache or from flagmask-eval runs."""
+    scores = {}
+    for options, part in fold_runs(args, candidate, sequences):
+        text = describe(options) + "|" + ",".join(part)
+        text += "|" + ",".join(file_digest(v) for _, v in options)
+        key = hashlib.sha1(text.encode()).hexdigest()[:12]
+        table = os.path.join(cache, f"{key}.csv")
+        if not os.path.exists(table):
+            run_eval(args, options, part, table, describe(options))
+        with open(table) as f:
+            for r in csv.DictReader(f):
+                scores[r["sequence"]] = (float(r["J"]), float(r["F"]))
+    return scores
 
 
 def mean(values):
