@@ -216,6 +216,8 @@ struct RunTime {
 RunTime timeRun(const std::vector<flagmask::FrameView> &views, const cv::Mat &seed, int frames,
                 const flagmask::SegmenterParams &params) {
   flagmask::Segmenter segmenter(params);
+  if (!flagmask::defaultNetworkPath().empty()) // as the element runs by default
+    segmenter.setNetwork(flagmask::Network::load(flagmask::defaultNetworkPath()));
   segmenter.seed(views[0], seed);
   // The mode is written into a copy, so that every run reads the clip as it was decoded.
   flagmask::FrameView scratch = deepCopy(views[0]);
@@ -273,6 +275,8 @@ void printHeader(const Options &o, const Clip &clip) {
             << " frames held in memory\n"
             << "- software: OpenCV " CV_VERSION ", " << cv::getNumThreads() << " threads\n"
             << "- working size: " << o.working_size << "\n"
+            << "- network: '" << flagmask::defaultNetworkPath() << "' ($FLAGMASK_NETWORK, else "
+            << "the installed one)\n"
             << "- each run: a fresh Segmenter seeded on frame 0, then process() on " << o.frames
             << " frames (the clip forward and back); mode cutout written into a copy, timed "
                "apart; median and min of "

@@ -5,7 +5,9 @@
  * Follows one object through a video, given a mask of it on the first frame (seed-mask) and/or an
  * appearance model trained earlier with flagmask-train (model), and writes it into every frame:
  * over a background colour (cutout), as alpha (alpha), as a white-on-black mask (mask), or
- * highlighted in the frame (overlay).
+ * highlighted in the frame (overlay). Around the object, a small network learned across many
+ * videos, installed with the plugin, corrects what each frame shows (network; "none" turns it
+ * off).
  *
  * ## Temporal state
  * The tracker carries its state from buffer to buffer. It starts afresh, from the seed mask (or,
@@ -114,7 +116,11 @@ enum {
   PROP_FEATHER,
   PROP_SEED_BOX,
   PROP_MODEL_OUT,
+  PROP_NETWORK,
 };
+
+// The network property's value that turns the refinement network off.
+#define NETWORK_NONE "none"
 
 enum {
   SIGNAL_SAVE_MODEL,
@@ -137,7 +143,8 @@ namespace {
 // What the properties say. Guarded by the object lock; copied out once per frame, so a frame never
 // sees half a change.
 struct Settings {
-  flagmask::StreamInputs inputs; // model, seed-mask, seed-box
+  flagmask::StreamInputs inputs; // model, seed-mask, seed-box and the network to load
+  bool default_network = true;   // the network property is unset: inputs name the default one
   flagmask::SegmenterParams params;
   flagmask::OutputStyle output;
   std::string model_out;
@@ -258,6 +265,12 @@ static void set_property(GstFlagMask *self, guint prop_id, const GValue *value, 
   case PROP_SEED_BOX:
     s.inputs.seed_box = string_value(value);
     break;
+  case PROP_NETWORK:
+    s.default_network = g_value_get_string(value) == nullptr;
+    s.inputs.network_path = s.default_network                     ? flagmask::defaultNetworkPath()
+                            : string_value(value) == NETWORK_NONE ? std::string()
+                                                                  : string_value(value);
+    break;
   case PROP_MODEL_OUT:
     s.model_out = string_value(value);
     break;
@@ -309,6 +322,11 @@ static void get_property(GstFlagMask *self, guint prop_id, GValue *value, GParam
     break;
   case PROP_SEED_BOX:
     g_value_set_string(value, string_or_null(s.inputs.seed_box));
+    break;
+  case PROP_NETWORK:
+    g_value_set_string(value, s.default_network               ? nullptr
+                              : s.inputs.network_path.empty() ? NETWORK_NONE
+                                                              : s.inputs.network_path.c_str());
     break;
   case PROP_MODEL_OUT:
     g_value_set_string(value, string_or_null(s.model_out));
@@ -568,6 +586,15 @@ static void install_properties(GObjectClass *gobject_class) {
                           "new box set while playing re-seeds at the next frame",
                           nullptr, playing));
   g_object_class_install_property(
+      gobject_class, PROP_NETWORK,
+      g_param_spec_string("network", "Network",
+                          "Path of the refinement network (ONNX, written by "
+                          "scripts/train_network.py) that corrects what each frame shows; unset: "
+                          "the network installed with the plugin ($FLAGMASK_NETWORK when set), "
+                          "\"" NETWORK_NONE "\": none. A new file set while playing is used "
+                          "from the next frame",
+                          nullptr, playing));
+  g_object_class_install_property(
       gobject_class, PROP_MODEL_OUT,
       g_param_spec_string("model-out", "Model out",
                           "Path of a file to write the learned model to (online adapted, the "
@@ -714,6 +741,7 @@ static void gst_flag_mask_class_init(GstFlagMaskClass *klass) {
 static void gst_flag_mask_init(GstFlagMask *self) {
   try {
     new (&self->settings) Settings();
+    self->settings.inputs.network_path = flagmask::defaultNetworkPath();
     new (&self->stream_lock) std::mutex();
     new (&self->stream) flagmask::StreamController();
   } catch (const std::exception &e) {

@@ -22,6 +22,8 @@ else
 fi
 
 export GST_PLUGIN_PATH=$PWD/$build/gst
+# The element finds the refinement network in the tree until it is installed.
+export FLAGMASK_NETWORK=${FLAGMASK_NETWORK-$PWD/src/network/flagmask-refine.onnx}
 gst-launch-1.0 -e \
   multifilesrc location="$frames/%05d.jpg" index=0 caps=image/jpeg,framerate=24/1 \
   ! jpegdec ! videoconvert ! flagmask seed-mask="$seed" mode=cutout \

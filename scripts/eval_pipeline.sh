@@ -43,6 +43,8 @@ score_args=()
 for seq in "${seqs[@]}"; do score_args+=(--seq "$seq"); done
 [[ ${#seqs[@]} -gt 0 ]] || mapfile -t seqs < <(awk '{print $1}' "$set_file" | awk -F/ '{print $(NF-1)}' | awk '!seen[$0]++')
 export GST_PLUGIN_PATH=$build/gst
+# The element finds the refinement network in the tree until it is installed.
+export FLAGMASK_NETWORK=${FLAGMASK_NETWORK-$(cd "$(dirname "$0")/.." && pwd)/src/network/flagmask-refine.onnx}
 
 start=$(date +%s.%N)
 frames_total=0

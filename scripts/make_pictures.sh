@@ -18,6 +18,8 @@ images=${IMAGES_DIR:-docs/images}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export GST_PLUGIN_PATH=$PWD/$build/gst
+# The element finds the refinement network in the tree until it is installed.
+export FLAGMASK_NETWORK=${FLAGMASK_NETWORK-$PWD/src/network/flagmask-refine.onnx}
 export GST_REGISTRY=$work/registry.bin
 frames=120
 frame=${FRAME:-40}

@@ -6,6 +6,7 @@
 #include "image_io.h"
 #include "model.h"
 #include "model_file.h"
+#include "network.h"
 #include "params.h"
 #include "seed_box.h"
 #include "segmenter.h"

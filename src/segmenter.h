@@ -27,6 +27,7 @@ public:
   const Model &model() const { return tracker_.model(); }
   // See Tracker::setFusion and Tracker::setCueObserver (experiments and fitting).
   void setFusion(const Fusion &fusion) { tracker_.setFusion(fusion); }
+  void setNetwork(const Network &network) { tracker_.setNetwork(network); }
   void setCueObserver(std::function<void(const FusionCues &)> observer) {
     tracker_.setCueObserver(std::move(observer));
   }

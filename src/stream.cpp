@@ -165,6 +165,11 @@ bool loadModelFile(const std::string &path, Report::Level level, std::optional<M
   return tryLoad(path, "model file", level, reports, [&] { model = loadModel(path); });
 }
 
+bool loadNetworkFile(const std::string &path, Report::Level level, Network &network,
+                     Reports &reports) {
+  return tryLoad(path, "network", level, reports, [&] { network = Network::load(path); });
+}
+
 bool loadSeedFile(const std::string &path, Report::Level level, cv::Mat &seed, Reports &reports) {
   MaskInfo mask;
   if (!tryLoad(path, "seed mask", level, reports, [&] { seed = loadMask(path, true, &mask); }))
@@ -197,6 +202,9 @@ bool StreamController::start(const StreamInputs &inputs, int working_size, Repor
     return false;
   if (!inputs.seed_box.empty() && !parseSeedBox(inputs.seed_box, error, seed_box_, reports))
     return false;
+  if (!inputs.network_path.empty() &&
+      !loadNetworkFile(inputs.network_path, error, network_, reports))
+    return false;
   seed_by_box_ = seed_mask_.empty() && seed_box_.has_value(); // the mask wins
   inputs_ = requested_ = inputs;
   working_size_ = working_size;
@@ -204,7 +212,8 @@ bool StreamController::start(const StreamInputs &inputs, int working_size, Repor
     return false;
   started_ = true;
   reports.push_back(info("started: model '" + inputs.model_path + "', seed mask '" +
-                         inputs.seed_path + "', seed box '" + inputs.seed_box + "'"));
+                         inputs.seed_path + "', seed box '" + inputs.seed_box + "', network '" +
+                         inputs.network_path + "'"));
   return true;
 }
 
@@ -212,11 +221,19 @@ void StreamController::stop() {
   *this = StreamController();
 }
 
+// A new tracker with the model (when there is one) and the network in use.
+Segmenter StreamController::freshSegmenter(const Model *model) const {
+  Segmenter segmenter;
+  if (model)
+    segmenter.setModel(*model);
+  if (network_.loaded())
+    segmenter.setNetwork(network_);
+  return segmenter;
+}
+
 bool StreamController::restart(Reports &reports) {
   try {
-    segmenter_ = Segmenter();
-    if (model_)
-      segmenter_.setModel(*model_);
+    segmenter_ = freshSegmenter(model_ ? &*model_ : nullptr);
   } catch (const std::exception &e) {
     reports.push_back(report(Report::Level::Error, Report::Kind::Failed,
                              std::string("flagmask: could not restart tracking: ") + e.what()));
@@ -230,9 +247,8 @@ bool StreamController::setFrameSize(cv::Size size, Reports &reports) {
   if (!frame_size_.empty() && size != frame_size_) {
     reports.push_back(info("frame size changed to " + sizeText(size) + ": tracking restarts"));
     try {
-      Model learned = segmenter_.model();
-      segmenter_ = Segmenter();
-      segmenter_.setModel(learned);
+      const Model learned = segmenter_.model();
+      segmenter_ = freshSegmenter(&learned);
       // Nothing learned (a seed covering the whole frame leaves no background to learn from):
       // only the seed can start the tracking again.
       if (!learned.trained() && hasSeed())
@@ -251,9 +267,24 @@ bool StreamController::setFrameSize(cv::Size size, Reports &reports) {
 // seed mask or box applies to this frame as to a first frame (the one set last: the mask when both
 // changed between the same two frames; a cleared one gives way to the other). A file or box that
 // cannot be used is reported and the stream goes on with what it had.
+// A network named while playing: used from the next frame on; one that cannot be loaded is
+// reported and the one in use stays.
+void StreamController::takeNetworkChange(const std::string &wanted, Reports &reports) {
+  if (wanted == inputs_.network_path)
+    return;
+  Network network;
+  if (!wanted.empty() && !loadNetworkFile(wanted, Report::Level::Warning, network, reports))
+    return;
+  reports.push_back(info("network now '" + wanted + "'"));
+  network_ = network;
+  inputs_.network_path = wanted;
+  segmenter_.setNetwork(network_);
+}
+
 bool StreamController::takeInputChange(const StreamInputs &wanted, cv::Size frame,
                                        Reports &reports) {
   requested_ = wanted; // reported once, whatever the outcome
+  takeNetworkChange(wanted.network_path, reports);
   const auto warning = Report::Level::Warning;
   std::optional<Model> model;
   cv::Mat seed;

@@ -5,6 +5,7 @@
 
 #include "fusion.h"
 #include "model.h"
+#include "network.h"
 #include "params.h"
 
 #include <opencv2/core.hpp>
@@ -42,6 +43,8 @@ public:
   // Fuses the cues with these fitted weights instead of the naive Bayes (for experiments; see
   // Fusion). temporal_weight applies to the naive Bayes only.
   void setFusion(const Fusion &fusion);
+  // Corrects the fusion with this network around the object (none by default).
+  void setNetwork(const Network &network);
   // Called with every frame's cues before they are fused (for fitting a fusion); none by default.
   void setCueObserver(std::function<void(const FusionCues &)> observer);
   // working_size is not read here (the images come at that size already).

@@ -56,6 +56,8 @@ std::string usage() {
     << "; 0 = off)\n"
        "  --fusion FILE       fuse the cues with weights from flagmask-fit-fusion (default: the\n"
        "                      hand-set naive Bayes)\n"
+       "  --network FILE      the refinement network (ONNX; default: the one installed with the\n"
+       "                      plugin, or $FLAGMASK_NETWORK; '' = none)\n"
        "  -h, --help          this text\n";
   return u.str();
 }
@@ -63,7 +65,7 @@ std::string usage() {
 struct Options {
   flagmask::davis::Selection data;
   fs::path csv, out, score;
-  std::string model, fusion;
+  std::string model, fusion, network = flagmask::defaultNetworkPath();
   flagmask::SegmenterParams params;
 };
 
@@ -102,6 +104,8 @@ Options parse(int argc, char **argv) {
       o.params.adapt_rate = cli::number(a, cli::value(argc, argv, i));
     } else if (a == "--fusion") {
       o.fusion = cli::value(argc, argv, i);
+    } else if (a == "--network") {
+      o.network = cli::value(argc, argv, i);
     } else if (a == "--temporal-weight") {
       o.params.temporal_weight = cli::number(a, cli::value(argc, argv, i));
     } else {
@@ -180,6 +184,8 @@ Row evaluate(const Options &o, const std::string &name) {
     segmenter.setModel(flagmask::loadModel(o.model));
   if (!o.fusion.empty())
     segmenter.setFusion(flagmask::Fusion::load(o.fusion));
+  if (!o.network.empty())
+    segmenter.setNetwork(flagmask::Network::load(o.network));
   const fs::path out_dir = o.out.empty() ? fs::path() : o.out / name;
   if (!out_dir.empty())
     fs::create_directories(out_dir);

@@ -115,26 +115,41 @@ TEST_F(StreamTest, StartNeedsAnInput) {
 }
 
 TEST_F(StreamTest, StartReportsMissingAndBadFiles) {
-  EXPECT_FALSE(start({path("missing.yml"), "", ""}));
+  EXPECT_FALSE(start({path("missing.yml"), "", "", ""}));
   EXPECT_TRUE(has(reports, Report::Level::Error, Report::Kind::NotFound, "missing.yml"));
   std::ofstream(path("bad.yml")) << "not a model\n";
-  EXPECT_FALSE(start({path("bad.yml"), "", ""}));
+  EXPECT_FALSE(start({path("bad.yml"), "", "", ""}));
   EXPECT_TRUE(has(reports, Report::Level::Error, Report::Kind::OpenRead, "bad.yml"));
-  EXPECT_FALSE(start({"", path("missing.png"), ""}));
+  EXPECT_FALSE(start({"", path("missing.png"), "", ""}));
   EXPECT_TRUE(has(reports, Report::Level::Error, Report::Kind::NotFound, "missing.png"));
 }
 
+TEST_F(StreamTest, ANetworkThatCannotBeLoadedStopsTheStartAndNotAStreamPlaying) {
+  EXPECT_FALSE(start({"", seed_path, "", path("missing.onnx")}));
+  EXPECT_TRUE(has(reports, Report::Level::Error, Report::Kind::NotFound, "missing.onnx"));
+  std::ofstream(path("bad.onnx")) << "not a network\n";
+  EXPECT_FALSE(start({"", seed_path, "", path("bad.onnx")}));
+  EXPECT_TRUE(has(reports, Report::Level::Error, Report::Kind::OpenRead, "bad.onnx"));
+
+  ASSERT_TRUE(start({"", seed_path, "", ""}));
+  frame(20);
+  inputs.network_path = path("bad.onnx");
+  const cv::Mat mask = frame(22);
+  EXPECT_TRUE(has(reports, Report::Level::Warning, Report::Kind::OpenRead, "bad.onnx"));
+  EXPECT_GT(cv::countNonZero(mask), 0);
+}
+
 TEST_F(StreamTest, StartRefusesAMalformedBoxEvenWhenTheMaskWins) {
-  EXPECT_FALSE(start({"", seed_path, "1,2,3"}));
+  EXPECT_FALSE(start({"", seed_path, "1,2,3", ""}));
   EXPECT_TRUE(has(reports, Report::Level::Error, Report::Kind::Settings, "'1,2,3'"));
 }
 
 TEST_F(StreamTest, StartWarnsAboutSeedsThatAreNotMasks) {
-  EXPECT_TRUE(start({"", writeMask("all.png", cv::Mat(kSize, CV_8U, cv::Scalar(255))), ""}));
+  EXPECT_TRUE(start({"", writeMask("all.png", cv::Mat(kSize, CV_8U, cv::Scalar(255))), "", ""}));
   EXPECT_TRUE(has(reports, Report::Level::Warning, Report::Kind::Settings, "every pixel"));
   cv::Mat photo(kSize, CV_8U);
   cv::randu(photo, 0, 256);
-  EXPECT_TRUE(start({"", writeMask("photo.png", photo), ""}));
+  EXPECT_TRUE(start({"", writeMask("photo.png", photo), "", ""}));
   EXPECT_TRUE(has(reports, Report::Level::Warning, Report::Kind::Settings, "distinct values"));
 }
 
@@ -146,7 +161,7 @@ TEST_F(StreamTest, FramesBeforeStartAreRefused) {
 // --- which seed applies to which frame ---------------------------------------------------------
 
 TEST_F(StreamTest, SeedIsTheFirstFramesAnswerThenTracks) {
-  ASSERT_TRUE(start({"", seed_path, ""}));
+  ASSERT_TRUE(start({"", seed_path, "", ""}));
   EXPECT_EQ(differing(frame(20), squareMask(20)), 0);
   EXPECT_EQ(facts.box, squareAt(20));
   for (int x = 22; x <= 30; x += 2)
@@ -155,13 +170,13 @@ TEST_F(StreamTest, SeedIsTheFirstFramesAnswerThenTracks) {
 }
 
 TEST_F(StreamTest, ModelAloneFindsTheObject) {
-  ASSERT_TRUE(start({model_path, "", ""}));
+  ASSERT_TRUE(start({model_path, "", "", ""}));
   EXPECT_LT(differing(frame(40), squareMask(40)), kSize.area() / 100);
   EXPECT_TRUE(facts.found());
 }
 
 TEST_F(StreamTest, RestartAppliesTheSeedAgain) {
-  ASSERT_TRUE(start({"", seed_path, ""}));
+  ASSERT_TRUE(start({"", seed_path, "", ""}));
   for (int x = 20; x <= 40; x += 4)
     frame(x);
   ASSERT_TRUE(stream.restart(reports));
@@ -169,7 +184,7 @@ TEST_F(StreamTest, RestartAppliesTheSeedAgain) {
 }
 
 TEST_F(StreamTest, NewFrameSizeGoesOnFromTheLearnedModel) {
-  ASSERT_TRUE(start({"", seed_path, ""}));
+  ASSERT_TRUE(start({"", seed_path, "", ""}));
   frame(20);
   frame(22);
   ASSERT_TRUE(stream.setFrameSize(cv::Size(320, 240), reports));
@@ -179,7 +194,7 @@ TEST_F(StreamTest, NewFrameSizeGoesOnFromTheLearnedModel) {
 
 TEST_F(StreamTest, NewFrameSizeReseedsWhenNothingWasLearned) {
   const cv::Mat all(kSize, CV_8U, cv::Scalar(255));
-  ASSERT_TRUE(start({"", writeMask("all.png", all), ""}));
+  ASSERT_TRUE(start({"", writeMask("all.png", all), "", ""}));
   frame(20);
   ASSERT_TRUE(stream.setFrameSize(cv::Size(320, 240), reports));
   ASSERT_TRUE(stream.setFrameSize(kSize, reports));
@@ -189,14 +204,14 @@ TEST_F(StreamTest, NewFrameSizeReseedsWhenNothingWasLearned) {
 // --- inputs changed while playing ------------------------------------------------------------
 
 TEST_F(StreamTest, NewSeedMaskAppliesToTheNextFrame) {
-  ASSERT_TRUE(start({"", seed_path, ""}));
+  ASSERT_TRUE(start({"", seed_path, "", ""}));
   frame(20);
   inputs.seed_path = writeMask("later.png", squareMask(70));
   EXPECT_EQ(differing(frame(24), squareMask(70)), 0);
 }
 
 TEST_F(StreamTest, BadFileWhilePlayingWarnsOnceAndGoesOn) {
-  ASSERT_TRUE(start({"", seed_path, ""}));
+  ASSERT_TRUE(start({"", seed_path, "", ""}));
   frame(20);
   inputs.model_path = path("missing.yml");
   EXPECT_LT(differing(frame(22), squareMask(22)), kSize.area() / 100);
@@ -206,7 +221,7 @@ TEST_F(StreamTest, BadFileWhilePlayingWarnsOnceAndGoesOn) {
 }
 
 TEST_F(StreamTest, ClearingEveryInputWarnsAndChangesNothing) {
-  ASSERT_TRUE(start({"", seed_path, ""}));
+  ASSERT_TRUE(start({"", seed_path, "", ""}));
   frame(20);
   inputs = {};
   EXPECT_LT(differing(frame(22), squareMask(22)), kSize.area() / 100);
@@ -214,7 +229,7 @@ TEST_F(StreamTest, ClearingEveryInputWarnsAndChangesNothing) {
 }
 
 TEST_F(StreamTest, MaskWinsWhenMaskAndBoxChangeTogether) {
-  ASSERT_TRUE(start({"", seed_path, ""}));
+  ASSERT_TRUE(start({"", seed_path, "", ""}));
   frame(20);
   inputs.seed_path = writeMask("later.png", squareMask(70));
   inputs.seed_box = "10,30,60,60";
@@ -222,7 +237,7 @@ TEST_F(StreamTest, MaskWinsWhenMaskAndBoxChangeTogether) {
 }
 
 TEST_F(StreamTest, BoxOutsideTheFrameWhilePlayingIsNotTaken) {
-  ASSERT_TRUE(start({"", seed_path, ""}));
+  ASSERT_TRUE(start({"", seed_path, "", ""}));
   frame(20);
   inputs.seed_box = "900,900,10,10";
   EXPECT_LT(differing(frame(22), squareMask(22)), kSize.area() / 100);
@@ -232,19 +247,19 @@ TEST_F(StreamTest, BoxOutsideTheFrameWhilePlayingIsNotTaken) {
 // --- seeding from a box ----------------------------------------------------------------------
 
 TEST_F(StreamTest, BoxSeedIsGrabCutsAnswer) {
-  ASSERT_TRUE(start({"", "", "10,30,60,60"}));
+  ASSERT_TRUE(start({"", "", "10,30,60,60", ""}));
   const cv::Mat expected = flagmask::maskFromBox(scene(20), cv::Rect(10, 30, 60, 60));
   EXPECT_EQ(differing(frame(20), expected), 0);
 }
 
 TEST_F(StreamTest, BoxThatGivesNoSeedIsAnErrorWithoutAModel) {
-  ASSERT_TRUE(start({"", "", "500,500,20,20"}));
+  ASSERT_TRUE(start({"", "", "500,500,20,20", ""}));
   frame(20, FrameStatus::Failed);
   EXPECT_TRUE(has(reports, Report::Level::Error, Report::Kind::Settings, "outside"));
 }
 
 TEST_F(StreamTest, BoxThatGivesNoSeedIsAWarningWithAModel) {
-  ASSERT_TRUE(start({model_path, "", "500,500,20,20"}));
+  ASSERT_TRUE(start({model_path, "", "500,500,20,20", ""}));
   EXPECT_LT(differing(frame(20), squareMask(20)), kSize.area() / 100);
   EXPECT_TRUE(has(reports, Report::Level::Warning, Report::Kind::Settings, "outside"));
 }
@@ -252,7 +267,7 @@ TEST_F(StreamTest, BoxThatGivesNoSeedIsAWarningWithAModel) {
 // --- the output format -------------------------------------------------------------------------
 
 TEST_F(StreamTest, AlphaOnAFormatWithoutAlphaNamesTheFix) {
-  ASSERT_TRUE(start({"", seed_path, ""}));
+  ASSERT_TRUE(start({"", seed_path, "", ""}));
   cv::Mat bgr = scene(20);
   flagmask::FrameView view = flagmask::FrameView::fromBgr(bgr);
   flagmask::OutputStyle output;
@@ -265,7 +280,7 @@ TEST_F(StreamTest, AlphaOnAFormatWithoutAlphaNamesTheFix) {
 // --- the learned model -----------------------------------------------------------------------
 
 TEST_F(StreamTest, UnsavedModelOnlyAfterFrames) {
-  ASSERT_TRUE(start({"", seed_path, ""}));
+  ASSERT_TRUE(start({"", seed_path, "", ""}));
   EXPECT_FALSE(stream.takeUnsavedModel());
   frame(20);
   EXPECT_TRUE(stream.takeUnsavedModel());
@@ -277,7 +292,7 @@ TEST_F(StreamTest, SavingTheModelSaysWhyItCouldNot) {
   EXPECT_EQ(flagmask::saveLearnedModel("", std::nullopt)->kind, Report::Kind::OpenWrite);
   EXPECT_NE(flagmask::saveLearnedModel(path("m.yml"), std::nullopt)->text.find("nothing"),
             std::string::npos);
-  ASSERT_TRUE(start({"", seed_path, ""}));
+  ASSERT_TRUE(start({"", seed_path, "", ""}));
   frame(20);
   const auto model = stream.learnedModel();
   const auto no_dir = flagmask::saveLearnedModel(path("no/such/m.yml"), model);

@@ -232,6 +232,20 @@ GST_START_TEST(test_properties) {
   fail_unless_equals_int(modes->n_values, 4);
   g_type_class_unref(modes);
 
+  // network: unset means the default network; "none" turns it off.
+  gchar *network = nullptr;
+  g_object_get(e, "network", &network, nullptr);
+  fail_unless(network == nullptr);
+  for (const char *value : {"none", "/a/network.onnx"}) {
+    g_object_set(e, "network", value, nullptr);
+    g_object_get(e, "network", &network, nullptr);
+    fail_unless_equals_string(network, value);
+    g_free(network);
+  }
+  g_object_set(e, "network", nullptr, nullptr);
+  g_object_get(e, "network", &network, nullptr);
+  fail_unless(network == nullptr);
+
   gst_util_set_object_arg(G_OBJECT(e), "mode", "overlay");
   g_object_get(e, "mode", &mode, nullptr);
   fail_unless_equals_int(mode, 3);
@@ -448,6 +462,7 @@ static std::string start_error(const char *props) {
 GST_START_TEST(test_bad_input) {
   const std::string missing = fmtest::scratch("does-not-exist.yml");
   const std::string missing_png = fmtest::scratch("does-not-exist.png");
+  const std::string missing_onnx = fmtest::scratch("does-not-exist.onnx");
   const std::pair<std::string, std::string> cases[] = {
       {"model=" + missing, missing},
       {"model=" + garbage_model_path, garbage_model_path},
@@ -455,6 +470,8 @@ GST_START_TEST(test_bad_input) {
       {"seed-mask=" + missing_png, missing_png},
       {"seed-mask=" + empty_mask_path, empty_mask_path},
       {"seed-mask=" + garbage_model_path, garbage_model_path},
+      {"seed-mask=" + seed_path + " network=" + missing_onnx, missing_onnx},
+      {"seed-mask=" + seed_path + " network=" + garbage_model_path, garbage_model_path},
   };
   for (const auto &c : cases) {
     const std::string message = start_error(c.first.c_str());
@@ -508,6 +525,8 @@ GST_START_TEST(test_matches_core) {
   params.motion_weight = 0.8;
   params.hysteresis = 0.2;
   flagmask::Segmenter core(params);
+  if (!flagmask::defaultNetworkPath().empty()) // the element loads it unless told otherwise
+    core.setNetwork(flagmask::Network::load(flagmask::defaultNetworkPath()));
   const cv::Mat seed = flagmask::resizeMask(flagmask::loadMask(flag_seed_path), kSize);
   for (int t = 0; t < 8; ++t) {
     const cv::Mat frame = flagmask::syntheticFlag(t, kSize).frame;

@@ -307,7 +307,8 @@ GST_END_TEST;
 
 // The tracker's own mask, without the hysteresis that holds the shown mask still: these tests
 // compare what the tracker does right after a swap, frame by frame.
-static const std::string kMaskProps = " mode=mask hysteresis=0";
+// The tracker alone (network=none): these cases compare the element with the core's tracker.
+static const std::string kMaskProps = " mode=mask hysteresis=0 network=none";
 static flagmask::SegmenterParams trackerParams() {
   flagmask::SegmenterParams params;
   params.hysteresis = 0;

@@ -7,6 +7,7 @@
 
 #include "model.h"
 #include "model_file.h"
+#include "network.h"
 
 #include <algorithm>
 #include <set>
@@ -17,6 +18,9 @@ static const cv::Size kSize(160, 120);
 static const int kSeedX = 20;
 static std::string seed_path, other_seed_path, model_path, other_model_path;
 static std::string model_out_path, other_model_out_path;
+// The default network ($FLAGMASK_NETWORK, which the test setup points at the tree's), or none.
+static const std::string network_path =
+    flagmask::defaultNetworkPath().empty() ? "none" : flagmask::defaultNetworkPath();
 
 static void write_fixtures(void) {
   make_scratch_dir();
@@ -260,6 +264,8 @@ GST_START_TEST(test_properties_changed_from_other_threads) {
       {"seed-box", "8,28,94,62"},
       {"model-out", model_out_path.c_str()},
       {"model-out", other_model_out_path.c_str()},
+      {"network", "none"},
+      {"network", network_path.c_str()},
   };
   // Every writable property is in the list.
   guint n_props = 0;
