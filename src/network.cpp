@@ -69,7 +69,7 @@ std::string defaultNetworkPath() {
 
 struct Network::Impl {
   std::string origin;
-  std::shared_ptr<const std::vector<unsigned char>> bytes;
+  std::vector<unsigned char> bytes;
   cv::dnn::Net net;
   // Kept from frame to frame: allocating frame-sized buffers anew every frame cost more than the
   // network's forward pass (page faults on fresh memory).
@@ -78,7 +78,7 @@ struct Network::Impl {
 
   void open() {
     try {
-      net = cv::dnn::readNetFromONNX(reinterpret_cast<const char *>(bytes->data()), bytes->size());
+      net = cv::dnn::readNetFromONNX(reinterpret_cast<const char *>(bytes.data()), bytes.size());
     } catch (const cv::Exception &e) {
       throw Error("flagmask: cannot read the network '" + origin +
                   "': not an ONNX network OpenCV can run (" + e.err + ")");
@@ -89,22 +89,6 @@ struct Network::Impl {
 };
 
 Network::Network() = default;
-Network::~Network() = default;
-Network::Network(Network &&) noexcept = default;
-Network &Network::operator=(Network &&) noexcept = default;
-
-// A copy opens its own cv::dnn::Net from the same bytes: a Net is a shared handle whose forward
-// pass is not safe from two streams at once.
-Network::Network(const Network &other) {
-  if (other.impl_)
-    *this = fromBytes(*other.impl_->bytes, other.impl_->origin);
-}
-
-Network &Network::operator=(const Network &other) {
-  if (this != &other)
-    *this = Network(other);
-  return *this;
-}
 
 Network Network::load(const std::string &path) {
   std::ifstream in(path, std::ios::binary);
@@ -119,9 +103,9 @@ Network Network::load(const std::string &path) {
 
 Network Network::fromBytes(std::vector<unsigned char> bytes, const std::string &origin) {
   Network n;
-  n.impl_ = std::make_unique<Impl>();
+  n.impl_ = std::make_shared<Impl>();
   n.impl_->origin = origin;
-  n.impl_->bytes = std::make_shared<const std::vector<unsigned char>>(std::move(bytes));
+  n.impl_->bytes = std::move(bytes);
   n.impl_->open();
   return n;
 }

@@ -21,13 +21,10 @@ std::string defaultNetworkPath();
 
 class Network {
 public:
-  // No network: refine() is not to be called.
+  // No network: refine() is not to be called. Copies share the loaded network (reading an ONNX
+  // file again for every restart of a stream cost more than a frame), so a network and its copies
+  // are used from one thread at a time; load the file once per stream for streams in parallel.
   Network();
-  ~Network();
-  Network(const Network &other);
-  Network &operator=(const Network &other);
-  Network(Network &&) noexcept;
-  Network &operator=(Network &&) noexcept;
 
   // Reads an ONNX file; throws Error naming the file and the reason.
   static Network load(const std::string &path);
@@ -41,7 +38,7 @@ public:
   // the working image (8-bit BGR), the cues (carried, appearance and motion; an empty motion
   // counts as none) and their fusion, and its correction is added to the fusion's logit within
   // region (the rest of the result is the fusion as it was). Not safe to call from two threads
-  // at once (copies are).
+  // at once, on this network or a copy of it.
   cv::Mat refine(const cv::Mat &image, const FusionCues &cues, const cv::Mat &fused,
                  const cv::Rect &region) const;
 
@@ -53,7 +50,7 @@ public:
 
 private:
   struct Impl;
-  std::unique_ptr<Impl> impl_;
+  std::shared_ptr<Impl> impl_;
 };
 
 } // namespace flagmask

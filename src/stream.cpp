@@ -185,7 +185,11 @@ bool StreamController::hasSeed() const {
 }
 
 bool StreamController::start(const StreamInputs &inputs, int working_size, Reports &reports) {
+  // The network stays loaded from one start to the next while its path is the same: state changes
+  // come often (a player's stop and play), and reading it is the slowest part of a start.
+  const Network kept = inputs.network_path == inputs_.network_path ? network_ : Network();
   *this = StreamController();
+  network_ = kept;
   if (inputs.empty()) {
     reports.push_back(report(Report::Level::Error, Report::Kind::Settings,
                              "flagmask needs a seed-mask or a model, or a seed-box to cut a seed "
@@ -202,7 +206,7 @@ bool StreamController::start(const StreamInputs &inputs, int working_size, Repor
     return false;
   if (!inputs.seed_box.empty() && !parseSeedBox(inputs.seed_box, error, seed_box_, reports))
     return false;
-  if (!inputs.network_path.empty() &&
+  if (!inputs.network_path.empty() && !network_.loaded() &&
       !loadNetworkFile(inputs.network_path, error, network_, reports))
     return false;
   seed_by_box_ = seed_mask_.empty() && seed_box_.has_value(); // the mask wins
@@ -218,7 +222,12 @@ bool StreamController::start(const StreamInputs &inputs, int working_size, Repor
 }
 
 void StreamController::stop() {
+  // The loaded network outlives the stop (see start).
+  const Network network = network_;
+  const std::string network_path = inputs_.network_path;
   *this = StreamController();
+  network_ = network;
+  inputs_.network_path = network_path;
 }
 
 // A new tracker with the model (when there is one) and the network in use.
