@@ -271,11 +271,6 @@ bool StreamController::setFrameSize(cv::Size size, Reports &reports) {
   return true;
 }
 
-// model, seed-mask or seed-box changed while playing: loads the files here, between two frames,
-// and takes what loaded. A new model replaces the appearance model and tracking goes on; a new
-// seed mask or box applies to this frame as to a first frame (the one set last: the mask when both
-// changed between the same two frames; a cleared one gives way to the other). A file or box that
-// cannot be used is reported and the stream goes on with what it had.
 // A network named while playing: used from the next frame on; one that cannot be loaded is
 // reported and the one in use stays.
 void StreamController::takeNetworkChange(const std::string &wanted, Reports &reports) {
@@ -290,6 +285,12 @@ void StreamController::takeNetworkChange(const std::string &wanted, Reports &rep
   segmenter_.setNetwork(network_);
 }
 
+// model, seed-mask, seed-box or network changed while playing: loads the files here, between two
+// frames, and takes what loaded (the network as takeNetworkChange says). A new model replaces the
+// appearance model and tracking goes on; a new seed mask or box applies to this frame as to a first
+// frame (the one set last: the mask when both changed between the same two frames; a cleared one
+// gives way to the other). A file or box that cannot be used is reported and the stream goes on
+// with what it had.
 bool StreamController::takeInputChange(const StreamInputs &wanted, cv::Size frame,
                                        Reports &reports) {
   requested_ = wanted; // reported once, whatever the outcome
