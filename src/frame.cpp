@@ -7,6 +7,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -110,67 +111,120 @@ cv::Mat bgrFromYuv(const cv::Mat &yuv, const YuvMatrix &matrix) {
 
 // ---- Modes on planar YUV ----------------------------------------------------------------------
 
-// The colour of the cutout background in the chroma plane's sample order (U, or U,V for NV12).
-cv::Scalar chromaScalar(const YuvColor &c, int channels, bool v_plane) {
+// The colour of the cutout background in the chroma plane's sample order (U, V, or U,V for NV12).
+cv::Vec2b chromaColour(const YuvColor &c, int channels, bool v_plane) {
   if (channels == 2)
-    return cv::Scalar(c.u, c.v);
-  return cv::Scalar(v_plane ? c.v : c.u);
+    return cv::Vec2b(c.u, c.v);
+  return cv::Vec2b(v_plane ? c.v : c.u, 0);
 }
 
-void cutoutLuma(cv::Mat &y, const cv::Mat &background, const YuvColor &bg) {
-  y.setTo(cv::Scalar(bg.y), background);
+// The planar modes write every pixel in one pass over the planes and the mask, without images of
+// their own: a background mask and a reduced chroma mask allocated anew each frame cost more than
+// the writing itself at 1080p (fresh pages from the kernel, each faulted in).
+
+// op(pixel, object) on every pixel of a 1-channel plane, rows in parallel.
+template <typename PixelOp>
+void forEachLumaPixel(cv::Mat &plane, const cv::Mat &mask, const PixelOp &op) {
+  forRows(plane.rows, [&](int y) {
+    uint8_t *p = plane.ptr<uint8_t>(y);
+    const uint8_t *m = mask.ptr<uint8_t>(y);
+    for (int x = 0; x < plane.cols; ++x)
+      op(p[x], m[x] != 0);
+  });
 }
 
-void maskLuma(cv::Mat &y, const cv::Mat &mask, const YuvMatrix &m) {
-  y.setTo(cv::Scalar(lumaBlack(m)));
-  y.setTo(cv::Scalar(lumaWhite(m)), mask);
+// op(sample, object) on every sample of a 4:2:0 chroma plane (sample points at its channels).
+// A sample is object where the mask reduced to the chroma size (INTER_AREA: the rounded mean of
+// its 2x2 luma block on an even frame) is above 127, that is where at least half the block is.
+template <typename SampleOp>
+void forEachChromaSample(cv::Mat &chroma, const cv::Mat &mask, const SampleOp &op) {
+  const int channels = chroma.channels();
+  if (mask.cols == 2 * chroma.cols && mask.rows == 2 * chroma.rows) {
+    forRows(chroma.rows, [&](int cy) {
+      uint8_t *c = chroma.ptr<uint8_t>(cy);
+      const uint8_t *m0 = mask.ptr<uint8_t>(2 * cy), *m1 = mask.ptr<uint8_t>(2 * cy + 1);
+      for (int cx = 0; cx < chroma.cols; ++cx) {
+        const int sum = m0[2 * cx] + m0[2 * cx + 1] + m1[2 * cx] + m1[2 * cx + 1];
+        op(c + cx * channels, (sum + 2) / 4 > 127);
+      }
+    });
+    return;
+  }
+  const cv::Mat object = chromaMask(mask, chroma.size()); // an odd frame: partial blocks
+  forRows(chroma.rows, [&](int cy) {
+    uint8_t *c = chroma.ptr<uint8_t>(cy);
+    const uint8_t *o = object.ptr<uint8_t>(cy);
+    for (int cx = 0; cx < chroma.cols; ++cx)
+      op(c + cx * channels, o[cx] != 0);
+  });
 }
 
-// Darkens towards the black level (not 0: limited-range black is 16).
-void overlayLuma(cv::Mat &y, const cv::Mat &mask, const cv::Mat &background, const YuvMatrix &m,
-                 const ModeStyle &style) {
-  cv::Mat dimmed;
-  y.convertTo(dimmed, -1, style.overlay_dim, lumaBlack(m) * (1.0 - style.overlay_dim));
-  dimmed.copyTo(y, background);
-  drawOutline(y, mask, style.overlay_outline, cv::Scalar(lumaWhite(m)));
+// The table of v -> saturate(v * scale + offset), rounded as Mat::convertTo rounds it.
+std::array<uint8_t, 256> scaledTable(double scale, double offset) {
+  cv::Mat ramp(1, 256, CV_8U), scaled;
+  for (int v = 0; v < 256; ++v)
+    ramp.at<uint8_t>(v) = static_cast<uint8_t>(v);
+  ramp.convertTo(scaled, -1, scale, offset);
+  std::array<uint8_t, 256> table;
+  std::copy(scaled.begin<uint8_t>(), scaled.end<uint8_t>(), table.begin());
+  return table;
 }
 
-// Pulls chroma towards neutral by the same factor, so the dimmed background also loses colour.
-void overlayChroma(cv::Mat &c, const cv::Mat &background, const ModeStyle &style) {
-  cv::Mat dimmed;
-  c.convertTo(dimmed, -1, style.overlay_dim, kNeutralChroma * (1.0 - style.overlay_dim));
-  dimmed.copyTo(c, background);
-}
-
-void applyLuma(cv::Mat &y, const cv::Mat &mask, const cv::Mat &background, Mode mode,
-               const YuvMatrix &m, const YuvColor &bg, const ModeStyle &style) {
+void applyLuma(cv::Mat &y, const cv::Mat &mask, Mode mode, const YuvMatrix &m, const YuvColor &bg,
+               const ModeStyle &style) {
   switch (mode) {
   case Mode::Cutout:
-    cutoutLuma(y, background, bg);
+    forEachLumaPixel(y, mask, [&](uint8_t &p, bool object) {
+      if (!object)
+        p = bg.y;
+    });
     break;
-  case Mode::Mask:
-    maskLuma(y, mask, m);
+  case Mode::Mask: {
+    const uint8_t black = static_cast<uint8_t>(lumaBlack(m)),
+                  white = static_cast<uint8_t>(lumaWhite(m));
+    forEachLumaPixel(y, mask, [&](uint8_t &p, bool object) { p = object ? white : black; });
     break;
-  case Mode::Overlay:
-    overlayLuma(y, mask, background, m, style);
+  }
+  case Mode::Overlay: {
+    // Darkens towards the black level (not 0: limited-range black is 16).
+    const auto dim = scaledTable(style.overlay_dim, lumaBlack(m) * (1.0 - style.overlay_dim));
+    forEachLumaPixel(y, mask, [&](uint8_t &p, bool object) {
+      if (!object)
+        p = dim[p];
+    });
+    drawOutline(y, mask, style.overlay_outline, cv::Scalar(lumaWhite(m)));
     break;
+  }
   case Mode::Alpha:
     break; // refused before
   }
 }
 
-void applyChroma(cv::Mat &c, const cv::Mat &cbackground, Mode mode, const cv::Scalar &bg,
+// bg: the cutout's chroma in the plane's sample order (U, V or U,V).
+void applyChroma(cv::Mat &c, const cv::Mat &mask, Mode mode, const cv::Vec2b &bg,
                  const ModeStyle &style) {
+  const int channels = c.channels();
   switch (mode) {
   case Mode::Cutout:
-    c.setTo(bg, cbackground);
+    forEachChromaSample(c, mask, [&](uint8_t *sample, bool object) {
+      if (!object)
+        for (int k = 0; k < channels; ++k)
+          sample[k] = bg[k];
+    });
     break;
   case Mode::Mask:
     c.setTo(cv::Scalar::all(kNeutralChroma));
     break;
-  case Mode::Overlay:
-    overlayChroma(c, cbackground, style);
+  case Mode::Overlay: {
+    // Pulls chroma towards neutral by the same factor, so the dimmed background loses colour too.
+    const auto dim = scaledTable(style.overlay_dim, kNeutralChroma * (1.0 - style.overlay_dim));
+    forEachChromaSample(c, mask, [&](uint8_t *sample, bool object) {
+      if (!object)
+        for (int k = 0; k < channels; ++k)
+          sample[k] = dim[sample[k]];
+    });
     break;
+  }
   case Mode::Alpha:
     break;
   }
@@ -558,10 +612,9 @@ void applyI420(cv::Mat &y, cv::Mat &u, cv::Mat &v, const cv::Mat &mask, Mode mod
   checkChroma(u, y.size(), 1);
   checkChroma(v, y.size(), 1);
   const YuvColor bg = backgroundYuv(style, matrix);
-  applyLuma(y, mask, mask == 0, mode, matrix, bg, style);
-  const cv::Mat cbackground = chromaMask(mask, u.size()) == 0;
-  applyChroma(u, cbackground, mode, chromaScalar(bg, 1, false), style);
-  applyChroma(v, cbackground, mode, chromaScalar(bg, 1, true), style);
+  applyLuma(y, mask, mode, matrix, bg, style);
+  applyChroma(u, mask, mode, chromaColour(bg, 1, false), style);
+  applyChroma(v, mask, mode, chromaColour(bg, 1, true), style);
 }
 
 void applyNv12(cv::Mat &y, cv::Mat &uv, const cv::Mat &mask, Mode mode, const YuvMatrix &matrix,
@@ -570,8 +623,8 @@ void applyNv12(cv::Mat &y, cv::Mat &uv, const cv::Mat &mask, Mode mode, const Yu
   checkMask(mask, y.size());
   checkChroma(uv, y.size(), 2);
   const YuvColor bg = backgroundYuv(style, matrix);
-  applyLuma(y, mask, mask == 0, mode, matrix, bg, style);
-  applyChroma(uv, chromaMask(mask, uv.size()) == 0, mode, chromaScalar(bg, 2, false), style);
+  applyLuma(y, mask, mode, matrix, bg, style);
+  applyChroma(uv, mask, mode, chromaColour(bg, 2, false), style);
 }
 
 // The band is rendered twice from its original pixels, as all object and as all background, then

@@ -336,6 +336,82 @@ TEST(FrameYuv, ChromaMaskFollowsMajority) {
   EXPECT_EQ(cv::countNonZero(c), 1);
 }
 
+// The planar modes written as whole-image OpenCV operations (a background mask, the chroma mask
+// of chromaMask, convertTo for the dimming): the single-pass writers must give the same bytes.
+static void referenceI420(cv::Mat &y, cv::Mat &u, cv::Mat &v, const cv::Mat &mask, Mode mode,
+                          const YuvMatrix &m, const flagmask::ModeStyle &style) {
+  const flagmask::YuvColor bg =
+      flagmask::rgbToYuv((style.background_argb >> 16) & 255, (style.background_argb >> 8) & 255,
+                         style.background_argb & 255, m);
+  const cv::Mat background = mask == 0;
+  const cv::Mat cbackground = flagmask::chromaMask(mask, u.size()) == 0;
+  const double black = m.full_range ? 0 : 16, white = m.full_range ? 255 : 235;
+  cv::Mat dimmed;
+  switch (mode) {
+  case Mode::Cutout:
+    y.setTo(bg.y, background);
+    u.setTo(bg.u, cbackground);
+    v.setTo(bg.v, cbackground);
+    break;
+  case Mode::Mask:
+    y.setTo(black);
+    y.setTo(white, mask);
+    u.setTo(128);
+    v.setTo(128);
+    break;
+  case Mode::Overlay:
+    y.convertTo(dimmed, -1, style.overlay_dim, black * (1 - style.overlay_dim));
+    dimmed.copyTo(y, background);
+    for (cv::Mat *c : {&u, &v}) {
+      c->convertTo(dimmed, -1, style.overlay_dim, 128 * (1 - style.overlay_dim));
+      dimmed.copyTo(*c, cbackground);
+    }
+    break;
+  case Mode::Alpha:
+    break;
+  }
+}
+
+TEST(FrameYuv, SinglePassModesMatchWholeImageOperations) {
+  cv::RNG rng(7);
+  for (const cv::Size size : {cv::Size(64, 48), cv::Size(161, 121), cv::Size(2, 2)}) {
+    // Noisy masks with values other than 0 and 255, so that chroma blocks split every way.
+    cv::Mat mask(size, CV_8U);
+    rng.fill(mask, cv::RNG::UNIFORM, 0, 4);
+    mask.setTo(0, mask == 3);
+    mask.setTo(200, mask == 2);
+    mask.setTo(255, mask == 1);
+    cv::Mat image(size, CV_8U);
+    rng.fill(image, cv::RNG::UNIFORM, 0, 256);
+    for (const Mode mode : {Mode::Cutout, Mode::Mask, Mode::Overlay}) {
+      flagmask::ModeStyle style;
+      style.background_argb = 0xff30c040;
+      style.overlay_outline = 0; // the outline is drawn by the same code in both
+      I420Frame f = makeI420(size, 0, 0, 0), r = makeI420(size, 0, 0, 0);
+      image.copyTo(f.y);
+      image.copyTo(r.y);
+      cv::resize(image, f.u, f.u.size());
+      f.u.copyTo(r.u);
+      cv::flip(f.u, f.v, 1);
+      f.v.copyTo(r.v);
+      cv::Mat ny = image.clone(), uv, planes[2];
+      cv::merge(std::vector<cv::Mat>{f.u, f.v}, uv);
+      flagmask::applyI420(f.y, f.u, f.v, mask, mode, YuvMatrix::bt601(), style);
+      flagmask::applyNv12(ny, uv, mask, mode, YuvMatrix::bt601(), style);
+      cv::split(uv, planes);
+      referenceI420(r.y, r.u, r.v, mask, mode, YuvMatrix::bt601(), style);
+      const std::string what = std::to_string(size.width) + "x" + std::to_string(size.height) +
+                               " mode " + std::to_string(static_cast<int>(mode));
+      EXPECT_EQ(cv::norm(f.y, r.y, cv::NORM_INF), 0) << what;
+      EXPECT_EQ(cv::norm(f.u, r.u, cv::NORM_INF), 0) << what;
+      EXPECT_EQ(cv::norm(f.v, r.v, cv::NORM_INF), 0) << what;
+      EXPECT_EQ(cv::norm(ny, r.y, cv::NORM_INF), 0) << what << " NV12";
+      EXPECT_EQ(cv::norm(planes[0], r.u, cv::NORM_INF), 0) << what << " NV12";
+      EXPECT_EQ(cv::norm(planes[1], r.v, cv::NORM_INF), 0) << what << " NV12";
+    }
+  }
+}
+
 // ---- Soft edges (feather)
 // ------------------------------------------------------------------------
 
