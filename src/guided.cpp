@@ -30,87 +30,114 @@ cv::Mat GuidedFilter::Workspace::view(cv::Size size, int type) {
 GuidedFilter::GuidedFilter(int radius, double eps)
     : radius_(std::max(1, radius)), eps_(static_cast<float>(eps / (255.0 * 255.0))) {}
 
-// Per pixel, the coefficients a (3 channels) and b of the linear model p ~ a . I + b fitted over
-// the window, as one 4-channel image (a0, a1, a2, b): a = (cov(I) + eps)^-1 cov(I, p),
-// b = mean(p) - a . mean(I).
-void GuidedFilter::fitCoefficients(const cv::Mat &guide, const cv::Mat &p, int radius,
-                                   cv::Mat &ab) {
-  const cv::Size size = p.size();
-  // The window means of the guide's channels, of p, and of their pairwise products: 13 images,
-  // stacked four to an image. OpenCV's box filter costs about half as much per channel on a
-  // 4-channel image as on a 1-channel one (it sums in double either way, so the means are the
-  // same), and the products are written in one pass over the pixels.
+// Per pixel and input, the coefficients a (3 channels) and b of the linear model p ~ a . I + b
+// fitted over the window, as one 4-channel image (a0, a1, a2, b): a = (cov(I) + eps)^-1 cov(I, p),
+// b = mean(p) - a . mean(I). The guide's statistics and the inverse of its covariance are shared
+// by the inputs.
+void GuidedFilter::fitCoefficients(const cv::Mat &guide, const Inputs &inputs, int radius,
+                                   std::array<cv::Mat, kMaxInputs> &ab) {
+  const cv::Size size = guide.size();
+  const int n = static_cast<int>(inputs.size());
+  // The window means of the guide's channels and their pairwise products (9 images), and of each
+  // input and its products with the guide (4 each), stacked four to an image: (I0, I1, I2, I0I0),
+  // (I0I1, I0I2, I1I1, I1I2), (I2I2), then (p, I0p, I1p, I2p) per input. OpenCV's box filter costs
+  // about half as much per channel on a 4-channel image as on a 1-channel one (it sums in double
+  // either way, so the means are the same), and the products are written in one pass.
+  const int stacks_used = kGuideStacks + n;
   std::array<cv::Mat, kStacks> stacks, means;
-  for (int k = 0; k < kStacks; ++k) {
-    const int channels = k + 1 < kStacks ? 4 : 1;
+  for (int k = 0; k < stacks_used; ++k) {
+    const int channels = k == kGuideStacks - 1 ? 1 : 4;
     stacks[k] = stacks_[k].view(size, CV_32FC(channels));
     means[k] = means_[k].view(size, CV_32FC(channels));
   }
   forRows(size.height, [&](int y) {
     const cv::Vec3f *g = guide.ptr<cv::Vec3f>(y);
-    const float *q = p.ptr<float>(y);
-    cv::Vec4f *s0 = stacks[0].ptr<cv::Vec4f>(y), *s1 = stacks[1].ptr<cv::Vec4f>(y),
-              *s2 = stacks[2].ptr<cv::Vec4f>(y);
-    float *s3 = stacks[3].ptr<float>(y);
+    cv::Vec4f *s0 = stacks[0].ptr<cv::Vec4f>(y), *s1 = stacks[1].ptr<cv::Vec4f>(y);
+    float *s2 = stacks[2].ptr<float>(y);
     for (int x = 0; x < size.width; ++x) {
-      const float c0 = g[x][0], c1 = g[x][1], c2 = g[x][2], v = q[x];
-      s0[x] = cv::Vec4f(c0, c1, c2, v);
-      s1[x] = cv::Vec4f(c0 * c0, c0 * c1, c0 * c2, c1 * c1);
-      s2[x] = cv::Vec4f(c1 * c2, c2 * c2, c0 * v, c1 * v);
-      s3[x] = c2 * v;
+      const float c0 = g[x][0], c1 = g[x][1], c2 = g[x][2];
+      s0[x] = cv::Vec4f(c0, c1, c2, c0 * c0);
+      s1[x] = cv::Vec4f(c0 * c1, c0 * c2, c1 * c1, c1 * c2);
+      s2[x] = c2 * c2;
+    }
+    for (int i = 0; i < n; ++i) {
+      const float *q = inputs[i]->ptr<float>(y);
+      cv::Vec4f *si = stacks[kGuideStacks + i].ptr<cv::Vec4f>(y);
+      for (int x = 0; x < size.width; ++x)
+        si[x] = cv::Vec4f(q[x], g[x][0] * q[x], g[x][1] * q[x], g[x][2] * q[x]);
     }
   });
-  cv::parallel_for_(cv::Range(0, kStacks), [&](const cv::Range &range) {
+  cv::parallel_for_(cv::Range(0, stacks_used), [&](const cv::Range &range) {
     for (int k = range.start; k < range.end; ++k)
       boxMean(stacks[k], means[k], radius);
   });
   const float eps = eps_;
-  forRows(p.rows, [&](int y) {
-    const cv::Vec4f *m0 = means[0].ptr<cv::Vec4f>(y), *m1 = means[1].ptr<cv::Vec4f>(y),
-                    *m2 = means[2].ptr<cv::Vec4f>(y);
-    const float *m3 = means[3].ptr<float>(y);
-    cv::Vec4f *out = ab.ptr<cv::Vec4f>(y);
-    for (int x = 0; x < p.cols; ++x) {
-      const float mb = m0[x][0], mg = m0[x][1], mr = m0[x][2], mp = m0[x][3];
-      // Covariance of the guide (symmetric) with eps on the diagonal, and with p.
-      const float s00 = m1[x][0] - mb * mb + eps, s01 = m1[x][1] - mb * mg,
-                  s02 = m1[x][2] - mb * mr;
-      const float s11 = m1[x][3] - mg * mg + eps, s12 = m2[x][0] - mg * mr,
-                  s22 = m2[x][1] - mr * mr + eps;
-      const float q0 = m2[x][2] - mb * mp, q1 = m2[x][3] - mg * mp, q2 = m3[x] - mr * mp;
-      // The inverse of a symmetric 3x3 matrix by its adjugate.
+  forRows(size.height, [&](int y) {
+    const cv::Vec4f *m0 = means[0].ptr<cv::Vec4f>(y), *m1 = means[1].ptr<cv::Vec4f>(y);
+    const float *m2 = means[2].ptr<float>(y);
+    for (int x = 0; x < size.width; ++x) {
+      const float mb = m0[x][0], mg = m0[x][1], mr = m0[x][2];
+      // Covariance of the guide (symmetric) with eps on the diagonal.
+      const float s00 = m0[x][3] - mb * mb + eps, s01 = m1[x][0] - mb * mg,
+                  s02 = m1[x][1] - mb * mr;
+      const float s11 = m1[x][2] - mg * mg + eps, s12 = m1[x][3] - mg * mr,
+                  s22 = m2[x] - mr * mr + eps;
+      // Its inverse by the adjugate.
       const float i00 = s11 * s22 - s12 * s12, i01 = s02 * s12 - s01 * s22,
                   i02 = s01 * s12 - s02 * s11;
       const float i11 = s00 * s22 - s02 * s02, i12 = s01 * s02 - s00 * s12,
                   i22 = s00 * s11 - s01 * s01;
       const float inv_det = 1.0f / (s00 * i00 + s01 * i01 + s02 * i02);
-      const float a0 = (i00 * q0 + i01 * q1 + i02 * q2) * inv_det;
-      const float a1 = (i01 * q0 + i11 * q1 + i12 * q2) * inv_det;
-      const float a2 = (i02 * q0 + i12 * q1 + i22 * q2) * inv_det;
-      out[x] = cv::Vec4f(a0, a1, a2, mp - a0 * mb - a1 * mg - a2 * mr);
+      for (int i = 0; i < n; ++i) {
+        const cv::Vec4f &mi = means[kGuideStacks + i].ptr<cv::Vec4f>(y)[x];
+        const float mp = mi[0];
+        const float q0 = mi[1] - mb * mp, q1 = mi[2] - mg * mp, q2 = mi[3] - mr * mp;
+        const float a0 = (i00 * q0 + i01 * q1 + i02 * q2) * inv_det;
+        const float a1 = (i01 * q0 + i11 * q1 + i12 * q2) * inv_det;
+        const float a2 = (i02 * q0 + i12 * q1 + i22 * q2) * inv_det;
+        ab[i].ptr<cv::Vec4f>(y)[x] = cv::Vec4f(a0, a1, a2, mp - a0 * mb - a1 * mg - a2 * mr);
+      }
     }
   });
 }
 
 void GuidedFilter::filter(const cv::Mat &guide_bgr, const cv::Mat &p, cv::Mat &out) {
-  CV_Assert(guide_bgr.type() == CV_8UC3 && p.type() == CV_32F && guide_bgr.size() == p.size());
-  const cv::Size size = p.size();
+  filterInputs(guide_bgr, {&p}, {&out});
+}
+
+void GuidedFilter::filterPair(const cv::Mat &guide_bgr, const cv::Mat &p, const cv::Mat &q,
+                              cv::Mat &out_p, cv::Mat &out_q) {
+  filterInputs(guide_bgr, {&p, &q}, {&out_p, &out_q});
+}
+
+void GuidedFilter::filterInputs(const cv::Mat &guide_bgr, const Inputs &inputs,
+                                const std::vector<cv::Mat *> &outputs) {
+  CV_Assert(guide_bgr.type() == CV_8UC3 && !inputs.empty() && inputs.size() <= kMaxInputs &&
+            outputs.size() == inputs.size());
+  for (const cv::Mat *p : inputs)
+    CV_Assert(p->type() == CV_32F && p->size() == guide_bgr.size());
+  const cv::Size size = guide_bgr.size();
   // In units of 1/255 the products stay small enough for float sums over the window.
   cv::Mat guide = guide_.view(size, CV_32FC3);
   guide_bgr.convertTo(guide, CV_32FC3, 1.0 / 255);
-  cv::Mat ab = ab_.view(size, CV_32FC4);
-  fitCoefficients(guide, p, radius_, ab);
-  // Every pixel's output averages the models of the windows that hold it.
-  cv::Mat mean_ab = mean_ab_.view(size, CV_32FC4);
-  boxMean(ab, mean_ab, radius_);
-  out.create(size, CV_32F);
-  forRows(size.height, [&](int y) {
-    const cv::Vec3f *i = guide.ptr<cv::Vec3f>(y);
-    const cv::Vec4f *m = mean_ab.ptr<cv::Vec4f>(y);
-    float *o = out.ptr<float>(y);
-    for (int x = 0; x < size.width; ++x)
-      o[x] = m[x][0] * i[x][0] + m[x][1] * i[x][1] + m[x][2] * i[x][2] + m[x][3];
-  });
+  std::array<cv::Mat, kMaxInputs> ab;
+  for (size_t i = 0; i < inputs.size(); ++i)
+    ab[i] = ab_[i].view(size, CV_32FC4);
+  fitCoefficients(guide, inputs, radius_, ab);
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    // Every pixel's output averages the models of the windows that hold it.
+    cv::Mat mean_ab = mean_ab_[i].view(size, CV_32FC4);
+    boxMean(ab[i], mean_ab, radius_);
+    cv::Mat &out = *outputs[i];
+    out.create(size, CV_32F);
+    forRows(size.height, [&](int y) {
+      const cv::Vec3f *g = guide.ptr<cv::Vec3f>(y);
+      const cv::Vec4f *m = mean_ab.ptr<cv::Vec4f>(y);
+      float *o = out.ptr<float>(y);
+      for (int x = 0; x < size.width; ++x)
+        o[x] = m[x][0] * g[x][0] + m[x][1] * g[x][1] + m[x][2] * g[x][2] + m[x][3];
+    });
+  }
 }
 
 GuidedUpsampler::GuidedUpsampler(int radius, double eps)

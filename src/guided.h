@@ -19,22 +19,32 @@ public:
   GuidedFilter(int radius, double eps);
 
   void filter(const cv::Mat &guide_bgr, const cv::Mat &p, cv::Mat &out);
+  // Two maps filtered by the same guide: each gives what filter() gives, and the guide's
+  // statistics are computed once (about a third of the work of a second filter()).
+  void filterPair(const cv::Mat &guide_bgr, const cv::Mat &p, const cv::Mat &q, cv::Mat &out_p,
+                  cv::Mat &out_q);
 
 private:
   struct Workspace {
     cv::Mat backing;
     cv::Mat view(cv::Size size, int type);
   };
-  void fitCoefficients(const cv::Mat &guide, const cv::Mat &p, int radius, cv::Mat &ab);
+  static constexpr int kMaxInputs = 2;
+  using Inputs = std::vector<const cv::Mat *>;
+  void filterInputs(const cv::Mat &guide_bgr, const Inputs &inputs,
+                    const std::vector<cv::Mat *> &outputs);
+  void fitCoefficients(const cv::Mat &guide, const Inputs &inputs, int radius,
+                       std::array<cv::Mat, kMaxInputs> &ab);
 
-  // The 13 window means, four to an image: (I0, I1, I2, p), (I0I0, I0I1, I0I2, I1I1),
-  // (I1I2, I2I2, I0p, I1p), (I2p).
-  static constexpr int kStacks = 4;
+  // The window means: the guide's 9 in three images (4, 4 and 1 channels), then 4 per input.
+  static constexpr int kGuideStacks = 3;
+  static constexpr int kStacks = kGuideStacks + kMaxInputs;
 
   int radius_;
   float eps_; // in units of (1/255)^2: the guide is scaled to [0, 1]
   // Working images, kept from call to call.
-  Workspace guide_, ab_, mean_ab_;
+  Workspace guide_;
+  std::array<Workspace, kMaxInputs> ab_, mean_ab_;
   std::array<Workspace, kStacks> stacks_, means_;
 };
 

@@ -111,22 +111,50 @@ cv::Mat refineAlongEdges(GuidedFilter &guided, const cv::Mat &guide_bgr,
   return out;
 }
 
-// The guided filter, run only where it can change the decision: around pixels that are possibly
-// object (fused above kSettledBackground) and within reach of the carried object (pieces beyond it
-// are dropped anyway). Outside, every window of the filter holds only low probabilities and its
-// local linear fit stays low. This halves the time of a frame when the object is small.
-cv::Mat refineNearObject(GuidedFilter &guided, const cv::Mat &guide_bgr, const cv::Mat &fused,
-                         const cv::Mat &reach) {
+// The box of the pixels the guided filter may change: possibly object (above kSettledBackground)
+// and within the box of the carried object's reach (pieces beyond it are dropped anyway). Only
+// `within` is searched: probability is settled everywhere else.
+cv::Rect candidateBox(const cv::Mat &probability, const cv::Rect &reach_box,
+                      const cv::Rect &within) {
+  if (within.empty())
+    return cv::Rect();
+  const cv::Rect found = cv::boundingRect(probability(within) > kSettledBackground);
+  return (found + within.tl()) & reach_box;
+}
+
+// The guided filter, run only where it can change the decision: around the candidate box. Outside,
+// every window of the filter holds only low probabilities and its local linear fit stays low. This
+// halves the time of a frame when the object is small.
+cv::Rect filteredRegion(const cv::Rect &candidates, cv::Size size) {
   // Two window radii: the filter averages coefficients fitted over windows around each pixel.
-  const int margin = 2 * kGuidedRadius + 2;
-  const cv::Rect candidates =
-      cv::boundingRect(fused > kSettledBackground) & cv::boundingRect(reach);
+  return grownBox(candidates, 2 * kGuidedRadius + 2, size);
+}
+
+cv::Mat refineNearObject(GuidedFilter &guided, const cv::Mat &guide_bgr, const cv::Mat &fused,
+                         const cv::Rect &candidates) {
   if (candidates.empty())
     return fused;
-  const cv::Rect region = grownBox(candidates, margin, fused.size());
+  const cv::Rect region = filteredRegion(candidates, fused.size());
   cv::Mat out = fused.clone();
   refineAlongEdges(guided, guide_bgr(region), fused(region)).copyTo(out(region));
   return out;
+}
+
+// refineNearObject of two probabilities at once, over the union of their candidate boxes: the
+// guide's statistics are shared.
+void refinePairNearObject(GuidedFilter &guided, const cv::Mat &guide_bgr, const cv::Mat &p,
+                          const cv::Mat &q, const cv::Rect &candidates, cv::Mat &out_p,
+                          cv::Mat &out_q) {
+  out_p = p.clone();
+  out_q = q.clone();
+  if (candidates.empty())
+    return;
+  const cv::Rect region = filteredRegion(candidates, p.size());
+  cv::Mat filtered_p, filtered_q;
+  guided.filterPair(guide_bgr(region), p(region), q(region), filtered_p, filtered_q);
+  // The guided filter overshoots slightly at strong edges; a probability stays in [0, 1].
+  cv::min(cv::max(filtered_p, 0.0), 1.0, out_p(region));
+  cv::min(cv::max(filtered_q, 0.0), 1.0, out_q(region));
 }
 
 // Where the pieces of a frame's candidate mask may belong to the object (all empty when nothing
@@ -326,7 +354,7 @@ struct Tracker::State {
                     const cv::Mat &motion, const cv::Mat &gray) const;
   cv::Mat fuse(const FusionCues &cues) const;
   cv::Mat corrected(const cv::Mat &image, const FusionCues &cues, const cv::Mat &fused,
-                    const cv::Mat &reach) const;
+                    const cv::Rect &candidates) const;
   cv::Mat decide(const cv::Mat &probability, PieceTest pieces) const;
   cv::Mat redetect(const cv::Mat &appearance) const;
   void adapt(const cv::Mat &lab, const cv::Mat &mask, double area, double confidence);
@@ -396,9 +424,7 @@ cv::Mat Tracker::State::fuse(const FusionCues &cues) const {
 // already pulled to the edges saved that second guided filter (about 2 ms a frame) but cost the
 // cross-validated J&F its whole gain (0.7658 -> 0.7561; without the network 0.7564).
 cv::Mat Tracker::State::corrected(const cv::Mat &image, const FusionCues &cues,
-                                  const cv::Mat &fused, const cv::Mat &reach) const {
-  const cv::Rect candidates =
-      cv::boundingRect(fused > kSettledBackground) & cv::boundingRect(reach);
+                                  const cv::Mat &fused, const cv::Rect &candidates) const {
   if (candidates.empty())
     return fused;
   return network.refine(image, cues, fused, grownBox(candidates, kNetworkMargin, image.size()));
@@ -576,13 +602,20 @@ Result Tracker::process(const cv::Mat &small) {
     const FusionCues cues = s.cuesOf(carried, *shape, appearance, motion, gray);
     const cv::Mat fused = s.fuse(cues);
     const PieceTest pieces{shape->object, reach, cv::Mat()};
-    probability = refineNearObject(s.guided, small, fused, reach);
-    mask = s.decide(probability, pieces);
+    const cv::Rect whole(cv::Point(), small.size()), reach_box = cv::boundingRect(reach);
+    const cv::Rect candidates = candidateBox(fused, reach_box, whole);
     if (s.network.loaded()) {
-      shown_probability =
-          refineNearObject(s.guided, small, s.corrected(small, cues, fused, reach), reach);
+      // The correction changes the fusion only around the candidates.
+      const cv::Mat corrected = s.corrected(small, cues, fused, candidates);
+      const cv::Rect searched =
+          candidates.empty() ? cv::Rect() : grownBox(candidates, kNetworkMargin, small.size());
+      const cv::Rect both = candidates | candidateBox(corrected, reach_box, searched);
+      refinePairNearObject(s.guided, small, fused, corrected, both, probability, shown_probability);
       shown_mask = s.decide(shown_probability, pieces);
+    } else {
+      probability = refineNearObject(s.guided, small, fused, candidates);
     }
+    mask = s.decide(probability, pieces);
   } else {
     probability = refineAlongEdges(s.guided, small, appearance);
     mask = s.redetect(probability);

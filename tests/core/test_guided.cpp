@@ -55,6 +55,20 @@ TEST(GuidedFilter, ReusedForSmallerRegionsGivesWhatAFreshFilterGives) {
   }
 }
 
+TEST(GuidedFilter, PairGivesWhatTwoFiltersGive) {
+  cv::Mat guide, p, q;
+  discScene(cv::Size(160, 120), guide, p);
+  cv::GaussianBlur(1.0 - p, q, cv::Size(0, 0), 2.0); // another map over the same guide
+  flagmask::GuidedFilter pair(kRadius, kEps), single(kRadius, kEps);
+  cv::Mat out_p, out_q, alone_p, alone_q;
+  pair.filterPair(guide, p, q, out_p, out_q);
+  single.filter(guide, p, alone_p);
+  single.filter(guide, q, alone_q);
+  EXPECT_EQ(disagreement(out_p, alone_p), 0.0);
+  EXPECT_EQ(disagreement(out_q, alone_q), 0.0);
+  EXPECT_GT(disagreement(out_p, out_q), 0.5); // two results, not one twice
+}
+
 #ifdef FLAGMASK_HAVE_XIMGPROC
 TEST(GuidedFilter, MatchesOpenCVContribGuidedFilter) {
   cv::Mat guide, probability, ours, theirs;
