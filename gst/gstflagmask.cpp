@@ -144,7 +144,6 @@ namespace {
 // sees half a change.
 struct Settings {
   flagmask::StreamInputs inputs; // model, seed-mask, seed-box and the network to load
-  bool default_network = true;   // the network property is unset: inputs name the default one
   flagmask::SegmenterParams params;
   flagmask::OutputStyle output;
   std::string model_out;
@@ -266,8 +265,8 @@ static void set_property(GstFlagMask *self, guint prop_id, const GValue *value, 
     s.inputs.seed_box = string_value(value);
     break;
   case PROP_NETWORK:
-    s.default_network = g_value_get_string(value) == nullptr;
-    s.inputs.network_path = s.default_network                     ? flagmask::defaultNetworkPath()
+    s.inputs.network_default = g_value_get_string(value) == nullptr;
+    s.inputs.network_path = s.inputs.network_default              ? flagmask::defaultNetworkPath()
                             : string_value(value) == NETWORK_NONE ? std::string()
                                                                   : string_value(value);
     break;
@@ -324,7 +323,7 @@ static void get_property(GstFlagMask *self, guint prop_id, GValue *value, GParam
     g_value_set_string(value, string_or_null(s.inputs.seed_box));
     break;
   case PROP_NETWORK:
-    g_value_set_string(value, s.default_network               ? nullptr
+    g_value_set_string(value, s.inputs.network_default        ? nullptr
                               : s.inputs.network_path.empty() ? NETWORK_NONE
                                                               : s.inputs.network_path.c_str());
     break;
@@ -590,9 +589,9 @@ static void install_properties(GObjectClass *gobject_class) {
       g_param_spec_string("network", "Network",
                           "Path of the refinement network (ONNX, written by "
                           "scripts/train_network.py) that corrects what each frame shows; unset: "
-                          "the network installed with the plugin ($FLAGMASK_NETWORK when set), "
-                          "\"" NETWORK_NONE "\": none. A new file set while playing is used "
-                          "from the next frame",
+                          "the network the model file names, else the one installed with the "
+                          "plugin ($FLAGMASK_NETWORK when set); \"" NETWORK_NONE "\": none. A "
+                          "new file set while playing is used from the next frame",
                           nullptr, playing));
   g_object_class_install_property(
       gobject_class, PROP_MODEL_OUT,
@@ -742,6 +741,7 @@ static void gst_flag_mask_init(GstFlagMask *self) {
   try {
     new (&self->settings) Settings();
     self->settings.inputs.network_path = flagmask::defaultNetworkPath();
+    self->settings.inputs.network_default = true;
     new (&self->stream_lock) std::mutex();
     new (&self->stream) flagmask::StreamController();
   } catch (const std::exception &e) {

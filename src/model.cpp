@@ -108,6 +108,16 @@ int trainingFrames(const cv::FileNode &node, const std::string &path) {
   return frames;
 }
 
+// The optional network field: a non-empty string.
+std::string networkNamed(const cv::FileNode &node, const std::string &path) {
+  if (node.empty())
+    return "";
+  if (!node.isString() || node.string().empty())
+    throw Error("flagmask: model file '" + path +
+                "' is malformed: network must be the path of an ONNX file");
+  return node.string();
+}
+
 cv::Mat surroundings(const cv::Mat &mask) {
   const cv::Rect box = cv::boundingRect(mask);
   const int dx = static_cast<int>(kSurroundings * box.width);
@@ -136,7 +146,7 @@ Model::Model(const Model &other)
     : bins_(other.bins_), object_hist_(other.object_hist_.clone()),
       background_hist_(other.background_hist_.clone()), object_count_(other.object_count_),
       background_count_(other.background_count_), object_fraction_(other.object_fraction_),
-      frames_(other.frames_), posterior_(other.posterior_.clone()) {}
+      frames_(other.frames_), network_(other.network_), posterior_(other.posterior_.clone()) {}
 
 Model &Model::operator=(const Model &other) {
   if (this != &other)
@@ -239,6 +249,8 @@ void Model::write(cv::FileStorage &fs) const {
      << "bins" << bins_;
   fs << "object_count" << object_count_ << "background_count" << background_count_;
   fs << "object_fraction" << object_fraction_ << "frames" << frames_;
+  if (!network_.empty())
+    fs << "network" << network_;
   fs << "object_hist" << object_hist_.reshape(1, 1) << "background_hist"
      << background_hist_.reshape(1, 1);
 }
@@ -266,6 +278,7 @@ Model Model::read(const cv::FileNode &fs, const std::string &path) {
                 "' is malformed: object_fraction must be in (0, 1]");
   model.object_fraction_ = fraction;
   model.frames_ = trainingFrames(fs["frames"], path);
+  model.network_ = networkNamed(fs["network"], path);
   model.object_count_ = cv::sum(model.object_hist_)[0];
   model.background_count_ = cv::sum(model.background_hist_)[0];
   if (!model.trained())

@@ -50,6 +50,10 @@ public:
   // How many (frame, mask) pairs the model was trained on (add() calls; online adaptation does not
   // count). A model file that does not record it counts as one.
   int frames() const { return frames_; }
+  // The refinement network this model asks for (see the network property): a path, empty when it
+  // names none. loadModel makes a relative one relative to the model file's folder.
+  const std::string &network() const { return network_; }
+  void setNetwork(const std::string &path) { network_ = path; }
 
   // Writes the model's fields (format name and version first) into an open storage.
   void write(cv::FileStorage &fs) const;
@@ -71,6 +75,7 @@ private:
   double background_count_ = 0;
   double object_fraction_ = 0; // mean over training frames of object pixels / frame pixels
   int frames_ = 0;             // training frames behind object_fraction_
+  std::string network_;        // the network the model asks for, empty = none
   cv::Mat posterior_;          // CV_32F, bins^3: P(object | colour), cached
 };
 

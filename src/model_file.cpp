@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <filesystem>
 #include <memory>
 #include <string_view>
 
@@ -275,6 +276,10 @@ std::string parseError(const std::string &what) {
 } // namespace
 
 void saveModel(const Model &model, const std::string &path) {
+  // OpenCV would escape them, and the reader's line check refuses escapes.
+  if (model.network().find_first_of("\"\\\n") != std::string::npos)
+    throw Error("flagmask: could not write model file '" + path + "': the network's path '" +
+                model.network() + "' holds a quote, a backslash or a line break");
   cv::FileStorage fs;
   try {
     // YAML whatever the name's extension (.gz compresses it): the only format loadModel reads.
@@ -288,7 +293,12 @@ void saveModel(const Model &model, const std::string &path) {
 }
 
 Model loadModel(const std::string &path) {
-  return modelFromBytes(readFileBytes(path, "model file", kMaxModelFileBytes), path);
+  Model model = modelFromBytes(readFileBytes(path, "model file", kMaxModelFileBytes), path);
+  // A network named by a relative path lies beside the model, wherever it is read from.
+  const std::filesystem::path network = model.network();
+  if (network.is_relative() && !network.empty())
+    model.setNetwork((std::filesystem::path(path).parent_path() / network).string());
+  return model;
 }
 
 Model modelFromBytes(const std::vector<std::uint8_t> &bytes, const std::string &name) {

@@ -165,9 +165,22 @@ bool loadModelFile(const std::string &path, Report::Level level, std::optional<M
   return tryLoad(path, "model file", level, reports, [&] { model = loadModel(path); });
 }
 
+// named_by: the model file that names the network, if it came from one (said in the report).
 bool loadNetworkFile(const std::string &path, Report::Level level, Network &network,
-                     Reports &reports) {
-  return tryLoad(path, "network", level, reports, [&] { network = Network::load(path); });
+                     Reports &reports, const std::string &named_by = "") {
+  if (tryLoad(path, "network", level, reports, [&] { network = Network::load(path); }))
+    return true;
+  if (!named_by.empty())
+    reports.back().text += " (the network the model file '" + named_by + "' names)";
+  return false;
+}
+
+// The network a stream uses: the one the user named, or, in place of the default one, the one the
+// model names.
+std::string networkPathFor(const StreamInputs &inputs, const std::optional<Model> &model) {
+  if (inputs.network_default && model && !model->network().empty())
+    return model->network();
+  return inputs.network_path;
 }
 
 bool loadSeedFile(const std::string &path, Report::Level level, cv::Mat &seed, Reports &reports) {
@@ -187,9 +200,9 @@ bool StreamController::hasSeed() const {
 bool StreamController::start(const StreamInputs &inputs, int working_size, Reports &reports) {
   // The network stays loaded from one start to the next while its path is the same: state changes
   // come often (a player's stop and play), and reading it is the slowest part of a start.
-  const Network kept = inputs.network_path == inputs_.network_path ? network_ : Network();
+  const Network loaded = network_;
+  const std::string loaded_path = inputs_.network_path;
   *this = StreamController();
-  network_ = kept;
   if (inputs.empty()) {
     reports.push_back(report(Report::Level::Error, Report::Kind::Settings,
                              "flagmask needs a seed-mask or a model, or a seed-box to cut a seed "
@@ -206,18 +219,23 @@ bool StreamController::start(const StreamInputs &inputs, int working_size, Repor
     return false;
   if (!inputs.seed_box.empty() && !parseSeedBox(inputs.seed_box, error, seed_box_, reports))
     return false;
-  if (!inputs.network_path.empty() && !network_.loaded() &&
-      !loadNetworkFile(inputs.network_path, error, network_, reports))
+  const std::string network_path = networkPathFor(inputs, model_);
+  if (network_path == loaded_path)
+    network_ = loaded;
+  else if (!network_path.empty() &&
+           !loadNetworkFile(network_path, error, network_, reports,
+                            network_path == inputs.network_path ? "" : inputs.model_path))
     return false;
   seed_by_box_ = seed_mask_.empty() && seed_box_.has_value(); // the mask wins
   inputs_ = requested_ = inputs;
+  inputs_.network_path = network_path;
   working_size_ = working_size;
   if (!restart(reports))
     return false;
   started_ = true;
   reports.push_back(info("started: model '" + inputs.model_path + "', seed mask '" +
                          inputs.seed_path + "', seed box '" + inputs.seed_box + "', network '" +
-                         inputs.network_path + "'"));
+                         network_path + "'"));
   return true;
 }
 
@@ -271,22 +289,26 @@ bool StreamController::setFrameSize(cv::Size size, Reports &reports) {
   return true;
 }
 
-// A network named while playing: used from the next frame on; one that cannot be loaded is
-// reported and the one in use stays.
-void StreamController::takeNetworkChange(const std::string &wanted, Reports &reports) {
-  if (wanted == inputs_.network_path)
+// A network named while playing (by the network property, or by a new model while the property is
+// unset): used from the next frame on; one that cannot be loaded is reported and the one in use
+// stays.
+void StreamController::takeNetworkChange(const StreamInputs &wanted, Reports &reports) {
+  const std::string path = networkPathFor(wanted, model_);
+  if (path == inputs_.network_path)
     return;
+  const std::string named_by = path == wanted.network_path ? "" : inputs_.model_path;
   Network network;
-  if (!wanted.empty() && !loadNetworkFile(wanted, Report::Level::Warning, network, reports))
+  if (!path.empty() && !loadNetworkFile(path, Report::Level::Warning, network, reports, named_by))
     return;
-  reports.push_back(info("network now '" + wanted + "'"));
+  reports.push_back(info("network now '" + path + "'"));
   network_ = network;
-  inputs_.network_path = wanted;
+  inputs_.network_path = path;
   segmenter_.setNetwork(network_);
 }
 
 // model, seed-mask, seed-box or network changed while playing: loads the files here, between two
-// frames, and takes what loaded (the network as takeNetworkChange says). A new model replaces the
+// frames, and takes what loaded (the network, or the new model's network, as takeNetworkChange
+// says). A new model replaces the
 // appearance model and tracking goes on; a new seed mask or box applies to this frame as to a first
 // frame (the one set last: the mask when both changed between the same two frames; a cleared one
 // gives way to the other). A file or box that cannot be used is reported and the stream goes on
@@ -294,7 +316,6 @@ void StreamController::takeNetworkChange(const std::string &wanted, Reports &rep
 bool StreamController::takeInputChange(const StreamInputs &wanted, cv::Size frame,
                                        Reports &reports) {
   requested_ = wanted; // reported once, whatever the outcome
-  takeNetworkChange(wanted.network_path, reports);
   const auto warning = Report::Level::Warning;
   std::optional<Model> model;
   cv::Mat seed;
@@ -313,6 +334,7 @@ bool StreamController::takeInputChange(const StreamInputs &wanted, cv::Size fram
   const bool has_mask = take_seed ? !seed.empty() : !seed_mask_.empty();
   const bool has_box = take_box ? box.has_value() : seed_box_.has_value();
   if (!has_model && !has_mask && !has_box) {
+    takeNetworkChange(wanted, reports);
     reports.push_back(report(warning, Report::Kind::Settings,
                              "flagmask needs a seed-mask or a model, or a seed-box: going on with "
                              "model '" +
@@ -327,6 +349,7 @@ bool StreamController::takeInputChange(const StreamInputs &wanted, cv::Size fram
     if (model_)
       segmenter_.setModel(*model_);
   }
+  takeNetworkChange(wanted, reports);
   if (take_seed) {
     reports.push_back(info("seed mask now '" + wanted.seed_path + "'"));
     seed_mask_ = seed;

@@ -43,15 +43,17 @@ struct Report {
 using Reports = std::vector<Report>;
 
 // What the user named to start from (the element's model, seed-mask and seed-box properties), and
-// the refinement network (its network property; empty = none).
+// the refinement network (its network property; empty = none). network_default says network_path
+// is the default network, which a model naming a network of its own replaces.
 struct StreamInputs {
   std::string model_path, seed_path, seed_box, network_path;
+  bool network_default = false;
 
   // Nothing to start tracking from (a network alone is not).
   bool empty() const { return model_path.empty() && seed_path.empty() && seed_box.empty(); }
   bool operator==(const StreamInputs &o) const {
     return model_path == o.model_path && seed_path == o.seed_path && seed_box == o.seed_box &&
-           network_path == o.network_path;
+           network_path == o.network_path && network_default == o.network_default;
   }
   bool operator!=(const StreamInputs &o) const { return !(*this == o); }
 };
@@ -118,14 +120,14 @@ private:
   bool takeInputChange(const StreamInputs &wanted, cv::Size frame, Reports &reports);
   bool cutBoxSeed(const FrameView &frame, cv::Mat &seed, Reports &reports);
   Result segment(const FrameView &frame, const SegmenterParams &params, const cv::Mat &box_seed);
-  void takeNetworkChange(const std::string &wanted, Reports &reports);
+  void takeNetworkChange(const StreamInputs &wanted, Reports &reports);
   Segmenter freshSegmenter(const Model *model) const;
 
   // What the active inputs loaded to.
   std::optional<Model> model_;       // from inputs_.model_path
   cv::Mat seed_mask_;                // CV_8U 0/255 at the mask file's size
   std::optional<cv::Rect> seed_box_; // parsed from inputs_.seed_box, not yet clipped to a frame
-  Network network_;                  // from inputs_.network_path
+  Network network_;                  // from inputs_.network_path (the network in use)
   bool seed_by_box_ = false;         // the seed is cut from seed_box_, not taken from seed_mask_
   StreamInputs inputs_;              // the inputs in use
   StreamInputs requested_;           // the inputs last asked for (each change is acted on once)

@@ -21,7 +21,7 @@ namespace {
 // The usage, with the model's default bins.
 std::string usage() {
   return "usage: flagmask-train (--frame F | --video V) (--mask M | --box x,y,w,h) [...]\n"
-         "                      [--write-mask OUT.png ...] [--bins N] -o MODEL\n"
+         "                      [--write-mask OUT.png ...] [--bins N] [--network NET] -o MODEL\n"
          "\n"
          "Trains a flagmask appearance model from one or more frames and the object on each, and\n"
          "writes it as YAML (MODEL ending in .gz is compressed). Load it with: flagmask "
@@ -44,6 +44,8 @@ std::string usage() {
          "  --bins N        colour histogram bins per Lab channel (default " +
          std::to_string(flagmask::Model::kDefaultBins) +
          ")\n"
+         "  --network NET   a refinement network (ONNX) the model asks for: the element uses it\n"
+         "                  when its network property is unset (written as an absolute path)\n"
          "  -o, --output MODEL   where to write the model\n"
          "  -h, --help      this text\n"
          "\n"
@@ -68,6 +70,7 @@ struct Options {
   std::vector<Seed> seeds;
   std::vector<std::string> write_masks;
   std::string output;
+  std::string network; // absolute
   int bins = flagmask::Model::kDefaultBins;
 };
 
@@ -125,6 +128,8 @@ Options parse(int argc, char **argv) {
       checkMaskName(o.write_masks.back());
     } else if (a == "--bins") {
       o.bins = static_cast<int>(cli::number(a, cli::value(argc, argv, i)));
+    } else if (a == "--network") {
+      o.network = std::filesystem::absolute(cli::value(argc, argv, i)).lexically_normal().string();
     } else if (a == "-o" || a == "--output") {
       o.output = cli::value(argc, argv, i);
     } else {
@@ -227,6 +232,10 @@ std::string percent(const cv::Mat &mask) {
 
 int run(const Options &o) {
   flagmask::Model model(o.bins);
+  if (!o.network.empty()) {
+    flagmask::Network::load(o.network); // a file the element could not load is refused here
+    model.setNetwork(o.network);
+  }
   size_t next_write = 0;
   for (size_t i = 0; i < o.sources.size(); ++i) {
     const Source &source = o.sources[i];

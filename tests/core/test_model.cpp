@@ -360,6 +360,22 @@ TEST_F(ModelFileTest, FileWithoutFramesCountsAsOne) {
   EXPECT_EQ(flagmask::loadModel(path("old.yml")).frames(), 1);
 }
 
+TEST_F(ModelFileTest, TheNetworkAModelNamesIsKeptAndReadBesideTheModel) {
+  flagmask::Model model = redOnBlue();
+  EXPECT_EQ(model.network(), "");
+  model.setNetwork("/opt/nets/mine.onnx");
+  flagmask::saveModel(model, path("absolute.yml"));
+  EXPECT_EQ(flagmask::loadModel(path("absolute.yml")).network(), "/opt/nets/mine.onnx");
+  // A hand-written relative path is relative to the model file's folder, not to the reader's.
+  writeModelFile(path("relative.yml"), flagmask::Model::kFormatName,
+                 flagmask::Model::kFormatVersion, 8, 512);
+  std::ofstream(path("relative.yml"), std::ios::app) << "network: \"nets/mine.onnx\"\n";
+  EXPECT_EQ(flagmask::loadModel(path("relative.yml")).network(), path("nets/mine.onnx"));
+  // A model without the field names none.
+  flagmask::saveModel(redOnBlue(), path("none.yml"));
+  EXPECT_EQ(flagmask::loadModel(path("none.yml")).network(), "");
+}
+
 TEST_F(ModelFileTest, SaveToUnwritablePathThrowsNamingIt) {
   const std::string p = path("no-such-dir/model.yml");
   const flagmask::Model model = redOnBlue();
@@ -442,6 +458,20 @@ TEST_F(ModelFileTest, LoadBadFramesThrowsNamingIt) {
     expectErrorNaming([&] { flagmask::loadModel(p); }, p);
     EXPECT_NE(loadError(p).find("frames"), std::string::npos) << "frames: " << value;
   }
+}
+
+TEST_F(ModelFileTest, ANetworkFieldThatIsNotAPathIsAnError) {
+  for (const std::string value : {"12", "\"\""}) {
+    const std::string p = path("network-" + std::to_string(value.size()) + ".yml");
+    writeModelFile(p, flagmask::Model::kFormatName, flagmask::Model::kFormatVersion, 8, 512);
+    std::ofstream(p, std::ios::app) << "network: " << value << "\n";
+    expectErrorNaming([&] { flagmask::loadModel(p); }, p);
+    EXPECT_NE(loadError(p).find("network"), std::string::npos) << "network: " << value;
+  }
+  // One OpenCV would have to escape cannot be read back, so it is not written.
+  flagmask::Model model = redOnBlue();
+  model.setNetwork("/nets/a \"quoted\" name.onnx");
+  expectErrorNaming([&] { flagmask::saveModel(model, path("quoted.yml")); }, path("quoted.yml"));
 }
 
 TEST_F(ModelFileTest, SaveWritesYamlWhateverTheExtension) {

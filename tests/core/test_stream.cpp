@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 #include <opencv2/imgcodecs.hpp>
 
+#include <cstdlib>
 #include <fstream>
 
 namespace {
@@ -137,6 +138,47 @@ TEST_F(StreamTest, ANetworkThatCannotBeLoadedStopsTheStartAndNotAStreamPlaying) 
   const cv::Mat mask = frame(22);
   EXPECT_TRUE(has(reports, Report::Level::Warning, Report::Kind::OpenRead, "bad.onnx"));
   EXPECT_GT(cv::countNonZero(mask), 0);
+}
+
+// The started report names the network in use.
+bool startedWith(const Reports &reports, const std::string &network) {
+  return has(reports, Report::Level::Info, Report::Kind::Failed, "network '" + network + "'");
+}
+
+TEST_F(StreamTest, AModelNamingANetworkReplacesTheDefaultNetworkOnly) {
+  const char *shipped = std::getenv("FLAGMASK_NETWORK");
+  if (!shipped || !*shipped)
+    GTEST_SKIP() << "FLAGMASK_NETWORK is not set (run through meson test)";
+  flagmask::Model model = flagmask::loadModel(model_path);
+  model.setNetwork(shipped);
+  flagmask::saveModel(model, path("with-network.yml"));
+  StreamInputs in{path("with-network.yml"), seed_path, "", "", true}; // network unset
+  ASSERT_TRUE(start(in));
+  EXPECT_TRUE(startedWith(reports, shipped));
+  in.network_default = false; // network set to none: the user's choice wins
+  ASSERT_TRUE(start(in));
+  EXPECT_TRUE(startedWith(reports, ""));
+  // A network the model names that cannot be loaded is an error naming both files.
+  model.setNetwork(path("gone.onnx"));
+  flagmask::saveModel(model, path("gone.yml"));
+  EXPECT_FALSE(start({path("gone.yml"), seed_path, "", "", true}));
+  EXPECT_TRUE(has(reports, Report::Level::Error, Report::Kind::NotFound, "gone.onnx"));
+  EXPECT_TRUE(has(reports, Report::Level::Error, Report::Kind::NotFound, path("gone.yml")));
+}
+
+TEST_F(StreamTest, ANewModelWhilePlayingBringsTheNetworkItNames) {
+  const char *shipped = std::getenv("FLAGMASK_NETWORK");
+  if (!shipped || !*shipped)
+    GTEST_SKIP() << "FLAGMASK_NETWORK is not set (run through meson test)";
+  flagmask::Model model = flagmask::loadModel(model_path);
+  model.setNetwork(shipped);
+  flagmask::saveModel(model, path("with-network.yml"));
+  ASSERT_TRUE(start({"", seed_path, "", "", true}));
+  frame(20);
+  inputs.model_path = path("with-network.yml");
+  EXPECT_GT(cv::countNonZero(frame(22)), 0);
+  EXPECT_TRUE(has(reports, Report::Level::Info, Report::Kind::Failed,
+                  std::string("network now '") + shipped + "'"));
 }
 
 TEST_F(StreamTest, StartRefusesAMalformedBoxEvenWhenTheMaskWins) {

@@ -165,9 +165,19 @@ train-usage)
   echo "not a video" >"$work/text.avi"
   expect_status 1 "$FLAGMASK_TRAIN" --video "$work/text.avi" --box $BOX -o "$work/m.yml"
   expect_stderr "could not decode a frame of video '$work/text.avi'"
+  expect_status 1 "$FLAGMASK_TRAIN" --frame "$frame" --mask "$truth/00000.png" \
+    --network "$work/none.onnx" -o "$work/m.yml"
+  expect_stderr "cannot open the network '$work/none.onnx'"
   [[ ! -e $work/m.yml ]] || fail "a model was written despite the errors"
   expect_status 0 "$FLAGMASK_TRAIN" --help
   grep -qF -- "--box x,y,w,h" "$work/stdout" || fail "--help does not describe --box"
+  # A model naming a network: written as an absolute path, whatever directory it was given from.
+  if [[ -n ${FLAGMASK_NETWORK:-} ]]; then
+    cp "$FLAGMASK_NETWORK" "$work/mine.onnx"
+    (cd "$work" && expect_status 0 "$FLAGMASK_TRAIN" --frame "$frame" --mask "$truth/00000.png" \
+      --network mine.onnx -o "$work/n.yml")
+    grep -qF "network: \"$work/mine.onnx\"" "$work/n.yml" || fail "the model does not name the network"
+  fi
   echo "usage and failure exits as expected"
   ;;
 embed-ball)
