@@ -126,6 +126,42 @@ TEST_F(NetworkTest, ACopyAnswersTheSame) {
   EXPECT_EQ(cv::norm(a, b, cv::NORM_INF), 0.0);
 }
 
+// m grown to size by repeating its last block of Network::kReduction rows and columns: its
+// reduction is the reduction of m with the last row and column repeated.
+cv::Mat blockPadded(const cv::Mat &m, cv::Size size) {
+  constexpr int k = Network::kReduction;
+  cv::Mat map_x(size, CV_32F), map_y(size, CV_32F);
+  for (int y = 0; y < size.height; ++y)
+    for (int x = 0; x < size.width; ++x) {
+      map_x.at<float>(y, x) = static_cast<float>(x < m.cols ? x : m.cols - k + (x - m.cols) % k);
+      map_y.at<float>(y, x) = static_cast<float>(y < m.rows ? y : m.rows - k + (y - m.rows) % k);
+    }
+  cv::Mat out;
+  cv::remap(m, out, map_x, map_y, cv::INTER_NEAREST);
+  return out;
+}
+
+// The reduced input is padded to the network's alignment by repeating its edge: a frame whose
+// reduction needs padding gets the answer of the same frame grown to the aligned size by repeating
+// its edge, whatever the network's buffers held before.
+TEST_F(NetworkTest, InputIsPaddedByRepeatingTheEdge) {
+  const Scene s = discScene(cv::Size(164, 116)); // reduced 41x29, padded to 48x32
+  const cv::Size aligned(192, 128);
+  Scene grown;
+  grown.image = blockPadded(s.image, aligned);
+  grown.fused = blockPadded(s.fused, aligned);
+  grown.cues.carried = blockPadded(s.cues.carried, aligned);
+  grown.cues.appearance = blockPadded(s.cues.appearance, aligned);
+  grown.cues.motion = blockPadded(s.cues.motion, aligned);
+  const cv::Rect frame(cv::Point(), s.image.size());
+  // Leaves other values in the network's buffers first.
+  network_.refine(grown.image, grown.cues, 1.0 - grown.fused, cv::Rect(cv::Point(), aligned));
+  const cv::Mat padded = network_.refine(s.image, s.cues, s.fused, frame);
+  const cv::Mat explicit_ = network_.refine(grown.image, grown.cues, grown.fused, frame);
+  EXPECT_LT(cv::norm(padded, explicit_(frame), cv::NORM_INF), 1e-5);
+  EXPECT_GT(cv::norm(padded, s.fused, cv::NORM_INF), 0.01); // the network did change something
+}
+
 // The network corrects what a frame shows; the tracker goes on from its own decision, so the cues
 // of every frame are the same with and without it.
 TEST_F(NetworkTest, LeavesTheTrackedStateAlone) {
