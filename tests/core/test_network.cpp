@@ -13,13 +13,8 @@
 namespace flagmask {
 namespace {
 
+using testing::shippedNetwork;
 using testing::TempDirTest;
-
-// The network shipped in the tree; the test setup points $FLAGMASK_NETWORK at it.
-std::string shippedNetwork() {
-  const char *path = std::getenv("FLAGMASK_NETWORK");
-  return path ? path : "";
-}
 
 class NetworkTest : public TempDirTest {
 protected:

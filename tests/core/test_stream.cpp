@@ -10,7 +10,6 @@
 #include <gtest/gtest.h>
 #include <opencv2/imgcodecs.hpp>
 
-#include <cstdlib>
 #include <fstream>
 
 namespace {
@@ -21,6 +20,7 @@ using flagmask::Report;
 using flagmask::Reports;
 using flagmask::StreamController;
 using flagmask::StreamInputs;
+using flagmask::testing::shippedNetwork;
 
 const cv::Size kSize(160, 120);
 
@@ -145,40 +145,43 @@ bool startedWith(const Reports &reports, const std::string &network) {
   return has(reports, Report::Level::Info, Report::Kind::Failed, "network '" + network + "'");
 }
 
-TEST_F(StreamTest, AModelNamingANetworkReplacesTheDefaultNetworkOnly) {
-  const char *shipped = std::getenv("FLAGMASK_NETWORK");
-  if (!shipped || !*shipped)
-    GTEST_SKIP() << "FLAGMASK_NETWORK is not set (run through meson test)";
-  flagmask::Model model = flagmask::loadModel(model_path);
-  model.setNetwork(shipped);
-  flagmask::saveModel(model, path("with-network.yml"));
-  StreamInputs in{path("with-network.yml"), seed_path, "", "", true}; // network unset
+class StreamNetworkTest : public StreamTest {
+protected:
+  void SetUp() override {
+    StreamTest::SetUp();
+    if (shippedNetwork().empty())
+      GTEST_SKIP() << "FLAGMASK_NETWORK is not set (run through meson test)";
+  }
+
+  // A copy of the model that names network; returns its path.
+  std::string modelNaming(const std::string &network, const std::string &name) const {
+    flagmask::Model model = flagmask::loadModel(model_path);
+    model.setNetwork(network);
+    flagmask::saveModel(model, path(name));
+    return path(name);
+  }
+};
+
+TEST_F(StreamNetworkTest, AModelNamingANetworkReplacesTheDefaultNetworkOnly) {
+  StreamInputs in{modelNaming(shippedNetwork(), "with.yml"), seed_path, "", "", true}; // unset
   ASSERT_TRUE(start(in));
-  EXPECT_TRUE(startedWith(reports, shipped));
+  EXPECT_TRUE(startedWith(reports, shippedNetwork()));
   in.network_default = false; // network set to none: the user's choice wins
   ASSERT_TRUE(start(in));
   EXPECT_TRUE(startedWith(reports, ""));
   // A network the model names that cannot be loaded is an error naming both files.
-  model.setNetwork(path("gone.onnx"));
-  flagmask::saveModel(model, path("gone.yml"));
-  EXPECT_FALSE(start({path("gone.yml"), seed_path, "", "", true}));
+  EXPECT_FALSE(start({modelNaming(path("gone.onnx"), "gone.yml"), seed_path, "", "", true}));
   EXPECT_TRUE(has(reports, Report::Level::Error, Report::Kind::NotFound, "gone.onnx"));
   EXPECT_TRUE(has(reports, Report::Level::Error, Report::Kind::NotFound, path("gone.yml")));
 }
 
-TEST_F(StreamTest, ANewModelWhilePlayingBringsTheNetworkItNames) {
-  const char *shipped = std::getenv("FLAGMASK_NETWORK");
-  if (!shipped || !*shipped)
-    GTEST_SKIP() << "FLAGMASK_NETWORK is not set (run through meson test)";
-  flagmask::Model model = flagmask::loadModel(model_path);
-  model.setNetwork(shipped);
-  flagmask::saveModel(model, path("with-network.yml"));
+TEST_F(StreamNetworkTest, ANewModelWhilePlayingBringsTheNetworkItNames) {
   ASSERT_TRUE(start({"", seed_path, "", "", true}));
   frame(20);
-  inputs.model_path = path("with-network.yml");
+  inputs.model_path = modelNaming(shippedNetwork(), "with.yml");
   EXPECT_GT(cv::countNonZero(frame(22)), 0);
   EXPECT_TRUE(has(reports, Report::Level::Info, Report::Kind::Failed,
-                  std::string("network now '") + shipped + "'"));
+                  "network now '" + shippedNetwork() + "'"));
 }
 
 TEST_F(StreamTest, StartRefusesAMalformedBoxEvenWhenTheMaskWins) {

@@ -1,11 +1,12 @@
 // Shared by the core tests: a fixture giving each test a fresh directory of its own (removed
-// afterwards) and a check that an error names the file it is about.
+// afterwards), a check that an error names the file it is about, and the shipped network.
 #pragma once
 
 #include "error.h"
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <exception>
 #include <functional>
 
@@ -47,6 +48,13 @@ inline void expectErrorNaming(const std::function<void()> &f, const std::string 
   } catch (const std::exception &e) {
     ADD_FAILURE() << "expected flagmask::Error, got another exception: " << e.what();
   }
+}
+
+// The network shipped in the tree; the test setup points $FLAGMASK_NETWORK at it. Empty when the
+// test runs outside meson test.
+inline std::string shippedNetwork() {
+  const char *path = std::getenv("FLAGMASK_NETWORK");
+  return path ? path : "";
 }
 
 } // namespace flagmask::testing
