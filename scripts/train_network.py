@@ -20,7 +20,7 @@ tracker carries on with), so the frames it learns from are the frames it will me
   scripts/train_network.py --cues DIR -o FILE.onnx [--seq NAME ... | --fold I --folds K]
                            [--steps N] [--seed S] [--threads T]
 
-(--steps defaults to 1500, the shipped network's recipe.)
+(--steps defaults to 3000, the shipped network's recipe.)
 
 --fold I --folds K trains on every sequence of DIR except those of fold I, dealt as
 scripts/crossval.py deals them (sorted names, sequence i to fold i mod K). Fixed --seed: the same
@@ -180,7 +180,7 @@ def parse_args(argv):
     p.add_argument("--seq", action="append", default=[], help="train on this sequence (repeatable)")
     p.add_argument("--fold", type=int, help="leave out this fold (with --folds)")
     p.add_argument("--folds", type=int, default=3)
-    p.add_argument("--steps", type=int, default=1500, help="training steps of --batch crops")
+    p.add_argument("--steps", type=int, default=3000, help="training steps of --batch crops")
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--widths", default="8,16,24,8",

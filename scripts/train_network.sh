@@ -43,7 +43,7 @@ for set in ImageSets/480p/dev.txt ImageSets/480p/train.txt; do
   "$dump" --davis "$davis" --imageset "$set" -o "$work/cues"
 done
 train() {
-  /usr/bin/python3 "$source_root/scripts/train_network.py" --cues "$work/cues" --steps 1500 \
+  /usr/bin/python3 "$source_root/scripts/train_network.py" --cues "$work/cues" --steps 3000 \
     --seed 1 "$@"
 }
 train -o "$output"
