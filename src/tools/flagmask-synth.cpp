@@ -9,12 +9,15 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 
 namespace {
 
 constexpr const char *kUsage =
     "usage: flagmask-synth -o DIR [--frames N] [--width W] [--height H]\n"
     "                      [--hard | --dusk | --lookalike] [--seq NAME]\n"
+    "                      [--background IMAGE] [--pan PX] [--zoom Z] [--exposure-drift E]\n"
+    "                      [--white-balance-drift W]\n"
     "\n"
     "Writes a synthetic sequence in the DAVIS layout: DIR/JPEGImages/480p/flag/%05d.jpg (a\n"
     "striped flag waving on a pole over a panning textured background) and\n"
@@ -27,7 +30,15 @@ constexpr const char *kUsage =
     "--dusk is the harder scene with the light failing instead: the exposure falls to half and\n"
     "the white balance warms (red up, blue down by 30%) over the clip.\n"
     "--lookalike is the harder scene over a background painted in the flag's own colours.\n"
-    "--seq NAME names the sequence folder (default flag).\n";
+    "--seq NAME names the sequence folder (default flag).\n"
+    "\n"
+    "With --hard, --dusk or --lookalike, these change the scene's knobs:\n"
+    "  --background IMAGE   a photo behind the flag (scaled to cover the scene) instead of the\n"
+    "                       procedural texture (--lookalike paints over it)\n"
+    "  --pan PX             camera pan per frame in pixels (default 1.5; negative: the other way)\n"
+    "  --zoom Z             zoom per frame: frame t is magnified 1 + Z t (default 0.002)\n"
+    "  --exposure-drift E   gain ramp from 1 to 1 + E over the clip (--hard 0.25, --dusk -0.5)\n"
+    "  --white-balance-drift W  red up, blue down by W by the last frame (--dusk 0.3)\n";
 
 std::string numbered(const std::filesystem::path &dir, int i, const char *ext) {
   char name[32];
@@ -40,6 +51,9 @@ struct Options {
   int frames = 120, width = 640, height = 360;
   std::string scene; // "", "hard", "dusk" or "lookalike"
   std::string seq = "flag";
+  std::string background;
+  // The knobs given on the command line; unset ones keep the scene's value.
+  std::optional<double> pan, zoom, exposure_drift, white_balance_drift;
 };
 
 Options parse(int argc, char **argv) {
@@ -60,6 +74,16 @@ Options parse(int argc, char **argv) {
       o.scene = a.substr(2);
     } else if (a == "--seq") {
       o.seq = cli::value(argc, argv, i);
+    } else if (a == "--background") {
+      o.background = cli::value(argc, argv, i);
+    } else if (a == "--pan") {
+      o.pan = cli::number(a, cli::value(argc, argv, i));
+    } else if (a == "--zoom") {
+      o.zoom = cli::number(a, cli::value(argc, argv, i));
+    } else if (a == "--exposure-drift") {
+      o.exposure_drift = cli::number(a, cli::value(argc, argv, i));
+    } else if (a == "--white-balance-drift") {
+      o.white_balance_drift = cli::number(a, cli::value(argc, argv, i));
     } else {
       throw cli::unknownArgument(a);
     }
@@ -68,6 +92,13 @@ Options parse(int argc, char **argv) {
     throw cli::UsageError("give the output folder with -o");
   if (o.frames < 1 || o.width < 16 || o.height < 16 || o.width > 8192 || o.height > 8192)
     throw cli::UsageError("--frames must be >= 1 and the size between 16 and 8192");
+  const bool knobs =
+      !o.background.empty() || o.pan || o.zoom || o.exposure_drift || o.white_balance_drift;
+  if (knobs && o.scene.empty())
+    throw cli::UsageError("--background, --pan, --zoom and the drifts change the harder scene: "
+                          "give --hard, --dusk or --lookalike");
+  if (o.exposure_drift && *o.exposure_drift <= -1)
+    throw cli::UsageError("--exposure-drift must be above -1 (the light cannot go below none)");
   return o;
 }
 
@@ -81,6 +112,12 @@ flagmask::FlagScene sceneFor(const Options &o) {
   } else if (o.scene == "lookalike") {
     scene.lookalike_background = true;
   }
+  if (!o.background.empty())
+    scene.background = flagmask::loadFrame(o.background);
+  scene.pan_speed = o.pan.value_or(scene.pan_speed);
+  scene.zoom = o.zoom.value_or(scene.zoom);
+  scene.exposure_drift = o.exposure_drift.value_or(scene.exposure_drift);
+  scene.white_balance_drift = o.white_balance_drift.value_or(scene.white_balance_drift);
   return scene;
 }
 

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # The users' side, run by `meson test --suite tools`: flagmask-train's --box, --video and
-# --write-mask on generated data, the embedding example (examples/embed.c) and the Python example
-# (examples/flagmask_messages.py) against the plugin in the build tree, and the pipelines
-# docs/examples.md and docs/howto.md give. Exit 77 = skipped.
+# --write-mask on generated data, flagmask-synth's scene knobs, the embedding example
+# (examples/embed.c) and the Python example (examples/flagmask_messages.py) against the plugin in
+# the build tree, and the pipelines docs/examples.md and docs/howto.md give. Exit 77 = skipped.
 set -euo pipefail
 
-case_name=${1:?usage: check_tools.sh train-box|train-video|train-usage|embed-ball|embed-file|embed-errors|embed-progress|py-messages|py-errors|py-progress|doc-howto|doc-pipelines}
+case_name=${1:?usage: check_tools.sh train-box|train-video|train-usage|synth-scenes|embed-ball|embed-file|embed-errors|embed-progress|py-messages|py-errors|py-progress|doc-howto|doc-pipelines}
 work=$(mktemp -d)
 receiver=
 cleanup() {
@@ -179,6 +179,27 @@ train-usage)
     grep -qF "network: \"$work/mine.onnx\"" "$work/n.yml" || fail "the model does not name the network"
   fi
   echo "usage and failure exits as expected"
+  ;;
+synth-scenes)
+  # The harder scene over a photo, with its knobs changed: a flag over the photo, and the same
+  # frame without the knobs differs.
+  make_fixture
+  expect_status 0 "$FLAGMASK_SYNTH" --dusk --background "$flag/00000.jpg" --pan -1 --zoom 0 \
+    --exposure-drift -0.4 --white-balance-drift 0.2 --frames 3 --width 160 --height 90 \
+    -o "$work/knobs" --seq over
+  ls "$work/knobs/JPEGImages/480p/over/00002.jpg" "$work/knobs/Annotations/480p/over/00002.png" \
+    >/dev/null || fail "the scene over a photo was not written"
+  expect_status 0 "$FLAGMASK_SYNTH" --dusk --frames 3 --width 160 --height 90 -o "$work/plain" \
+    --seq over
+  cmp -s "$work/knobs/JPEGImages/480p/over/00002.jpg" "$work/plain/JPEGImages/480p/over/00002.jpg" &&
+    fail "--background and the knobs changed nothing"
+  expect_status 2 "$FLAGMASK_SYNTH" --background "$flag/00000.jpg" -o "$work/m"
+  expect_stderr "give --hard, --dusk or --lookalike"
+  expect_status 2 "$FLAGMASK_SYNTH" --dusk --exposure-drift -1 -o "$work/m"
+  expect_stderr "--exposure-drift must be above -1"
+  expect_status 1 "$FLAGMASK_SYNTH" --hard --background "$work/none.jpg" -o "$work/m"
+  expect_stderr "$work/none.jpg"
+  echo "scenes and usage exits as expected"
   ;;
 embed-ball)
   [[ -n ${FLAGMASK_EMBED:-} ]] || skip "the example was not built (gstreamer-app-1.0 or a C compiler missing)"
