@@ -203,6 +203,8 @@ bool StreamController::start(const StreamInputs &inputs, int working_size, Repor
   const Network loaded = network_;
   const std::string loaded_path = inputs_.network_path;
   *this = StreamController();
+  network_ = loaded; // kept through a start that fails before the network is looked at
+  inputs_.network_path = loaded_path;
   if (inputs.empty()) {
     reports.push_back(report(Report::Level::Error, Report::Kind::Settings,
                              "flagmask needs a seed-mask or a model, or a seed-box to cut a seed "
@@ -220,12 +222,14 @@ bool StreamController::start(const StreamInputs &inputs, int working_size, Repor
   if (!inputs.seed_box.empty() && !parseSeedBox(inputs.seed_box, error, seed_box_, reports))
     return false;
   const std::string network_path = networkPathFor(inputs, model_);
-  if (network_path == loaded_path)
-    network_ = loaded;
-  else if (!network_path.empty() &&
-           !loadNetworkFile(network_path, error, network_, reports,
-                            network_path == inputs.network_path ? "" : inputs.model_path))
-    return false;
+  if (network_path != inputs_.network_path) {
+    network_ = Network();
+    inputs_.network_path.clear();
+    if (!network_path.empty() &&
+        !loadNetworkFile(network_path, error, network_, reports,
+                         network_path == inputs.network_path ? "" : inputs.model_path))
+      return false;
+  }
   seed_by_box_ = seed_mask_.empty() && seed_box_.has_value(); // the mask wins
   inputs_ = requested_ = inputs;
   inputs_.network_path = network_path;
@@ -308,11 +312,10 @@ void StreamController::takeNetworkChange(const StreamInputs &wanted, Reports &re
 
 // model, seed-mask, seed-box or network changed while playing: loads the files here, between two
 // frames, and takes what loaded (the network, or the new model's network, as takeNetworkChange
-// says). A new model replaces the
-// appearance model and tracking goes on; a new seed mask or box applies to this frame as to a first
-// frame (the one set last: the mask when both changed between the same two frames; a cleared one
-// gives way to the other). A file or box that cannot be used is reported and the stream goes on
-// with what it had.
+// says). A new model replaces the appearance model and tracking goes on; a new seed mask or box
+// applies to this frame as to a first frame (the one set last: the mask when both changed between
+// the same two frames; a cleared one gives way to the other). A file or box that cannot be used is
+// reported and the stream goes on with what it had.
 bool StreamController::takeInputChange(const StreamInputs &wanted, cv::Size frame,
                                        Reports &reports) {
   requested_ = wanted; // reported once, whatever the outcome

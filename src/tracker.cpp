@@ -101,13 +101,17 @@ constexpr float kSettledBackground = 0.2f;
 // Context the network sees around the pixels it may change, in working pixels.
 constexpr int kNetworkMargin = 16;
 
+// The guided filter overshoots slightly at strong edges; a probability stays in [0, 1].
+void keepProbability(const cv::Mat &filtered, cv::Mat out) {
+  cv::min(cv::max(filtered, 0.0), 1.0, out);
+}
+
 // Pulls the probability towards image edges, so the boundary follows the object's outline.
 cv::Mat refineAlongEdges(GuidedFilter &guided, const cv::Mat &guide_bgr,
                          const cv::Mat &probability) {
   cv::Mat out;
   guided.filter(guide_bgr, probability, out);
-  // The guided filter overshoots slightly at strong edges; a probability stays in [0, 1].
-  cv::min(cv::max(out, 0.0), 1.0, out);
+  keepProbability(out, out);
   return out;
 }
 
@@ -152,9 +156,8 @@ void refinePairNearObject(GuidedFilter &guided, const cv::Mat &guide_bgr, const 
   const cv::Rect region = filteredRegion(candidates, p.size());
   cv::Mat filtered_p, filtered_q;
   guided.filterPair(guide_bgr(region), p(region), q(region), filtered_p, filtered_q);
-  // The guided filter overshoots slightly at strong edges; a probability stays in [0, 1].
-  cv::min(cv::max(filtered_p, 0.0), 1.0, out_p(region));
-  cv::min(cv::max(filtered_q, 0.0), 1.0, out_q(region));
+  keepProbability(filtered_p, out_p(region));
+  keepProbability(filtered_q, out_q(region));
 }
 
 // Where the pieces of a frame's candidate mask may belong to the object (all empty when nothing
