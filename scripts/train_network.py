@@ -18,9 +18,9 @@ The tracker's cues do not depend on the network (it corrects what a frame shows,
 tracker carries on with), so the frames it learns from are the frames it will meet.
 
   scripts/train_network.py --cues DIR -o FILE.onnx [--seq NAME ... | --fold I --folds K]
-                           [--steps N] [--seed S] [--threads T]
+                           [--steps N] [--seed S] [--threads T] [--bound B]
 
-(--steps defaults to 3000, the shipped network's recipe.)
+(--steps defaults to 3000 and --bound to 4, the shipped network's recipe.)
 
 --fold I --folds K trains on every sequence of DIR except those of fold I, dealt as
 scripts/crossval.py deals them (sorted names, sequence i to fold i mod K). Fixed --seed: the same
@@ -186,11 +186,15 @@ def parse_args(argv):
     p.add_argument("--widths", default="8,16,24,8",
                    help="channels of the three encoder stages and of the last layer")
     p.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    p.add_argument("--bound", type=float, default=BOUND,
+                   help="the largest correction to the fusion's logit")
     return p.parse_args(argv)
 
 
 def main(argv):
+    global BOUND
     a = parse_args(argv)
+    BOUND = a.bound
     names = a.seq or sorted(d for d in os.listdir(a.cues) if os.path.isdir(os.path.join(a.cues, d)))
     if a.fold is not None:
         names = fold_names(names, a.fold, a.folds)
