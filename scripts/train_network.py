@@ -52,9 +52,10 @@ BOUND = 4.0
 class Refiner(nn.Module):
     """A small U-Net: three strided encoder stages, a dilated bottleneck, a decoder with skips."""
 
-    def __init__(self, widths=(8, 16, 24, 8)):
+    def __init__(self, widths=(8, 16, 24, 8), bound=BOUND):
         super().__init__()
         a, b, c, h = widths
+        self.bound = bound
         self.e1 = nn.Sequential(nn.Conv2d(CHANNELS, a, 3, 2, 1), nn.ReLU())
         self.e2 = nn.Sequential(nn.Conv2d(a, b, 3, 2, 1), nn.ReLU())
         self.e3 = nn.Sequential(nn.Conv2d(b, c, 3, 2, 1), nn.ReLU(),
@@ -74,7 +75,7 @@ class Refiner(nn.Module):
         y = self.d2(torch.cat([self.up(x3), x2], 1))
         y = self.d1(torch.cat([self.up(y), x1], 1))
         y = self.d0(torch.cat([self.up(y), x], 1))
-        return BOUND * torch.tanh(self.out(y) / BOUND)
+        return self.bound * torch.tanh(self.out(y) / self.bound)
 
 
 def logit(p):
@@ -192,9 +193,7 @@ def parse_args(argv):
 
 
 def main(argv):
-    global BOUND
     a = parse_args(argv)
-    BOUND = a.bound
     names = a.seq or sorted(d for d in os.listdir(a.cues) if os.path.isdir(os.path.join(a.cues, d)))
     if a.fold is not None:
         names = fold_names(names, a.fold, a.folds)
@@ -205,7 +204,7 @@ def main(argv):
     rng = random.Random(a.seed)
     frames = Frames(a.cues, names)
     print(f"training on {len(frames.items)} frames of {len(names)} sequences", file=sys.stderr)
-    net = Refiner(tuple(int(w) for w in a.widths.split(",")))
+    net = Refiner(tuple(int(w) for w in a.widths.split(",")), a.bound)
     opt = torch.optim.Adam(net.parameters(), lr=2e-3)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=a.steps)
     start, running = time.time(), 0.0
