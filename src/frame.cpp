@@ -141,17 +141,24 @@ cv::Vec2b chromaColour(const YuvColor &c, int channels, bool v_plane) {
 
 using ByteRule = KeepSetRule<uint8_t>;
 
-// rule on every pixel of a 1-channel plane, rows in parallel. The rule and the row's length are
-// copied into locals: a byte written through p may alias anything, so the compiler would read
-// them again after every store and not vectorise the loop.
-void applyLumaRule(cv::Mat &plane, const cv::Mat &mask, const ByteRule &rule) {
+// rules[k] on byte k of each of count pixels of N bytes from p, pixel i being object where
+// object[i] is non-zero. The rules are copied into locals: a byte written through p may alias
+// anything, so the compiler would read them again after every store and not vectorise the loop.
+template <int N>
+void applyRulesToRun(uint8_t *p, const uint8_t *object, int count, const ByteRule (&rules)[N]) {
+  ByteRule r[N];
+  std::copy(rules, rules + N, r);
+  for (int i = 0; i < count; ++i) {
+    const bool in = object[i] != 0;
+    for (int k = 0; k < N; ++k)
+      p[N * i + k] = r[k].apply(p[N * i + k], in);
+  }
+}
+
+// rules on every pixel of an N-byte-per-pixel plane, rows in parallel.
+template <int N> void applyRules(cv::Mat &plane, const cv::Mat &mask, const ByteRule (&rules)[N]) {
   forRows(plane.rows, [&](int y) {
-    uint8_t *p = plane.ptr<uint8_t>(y);
-    const uint8_t *m = mask.ptr<uint8_t>(y);
-    const ByteRule r = rule;
-    const int cols = plane.cols;
-    for (int x = 0; x < cols; ++x)
-      p[x] = r.apply(p[x], m[x] != 0);
+    applyRulesToRun(plane.ptr<uint8_t>(y), mask.ptr<uint8_t>(y), plane.cols, rules);
   });
 }
 
@@ -222,24 +229,15 @@ void forEachChromaSample(cv::Mat &chroma, const cv::Mat &mask, const SampleOp &o
   });
 }
 
-// rules[k] on channel k of every sample of a 4:2:0 chroma plane (U, V or interleaved U,V). The
-// rules are copied into locals, as in applyLumaRule.
-void applyChromaRules(cv::Mat &chroma, const cv::Mat &mask, const ByteRule (&rules)[2]) {
-  const int channels = chroma.channels();
+// rules[k] on channel k of every sample of a 4:2:0 chroma plane of N channels (U, V or
+// interleaved U,V).
+template <int N>
+void applyChromaRules(cv::Mat &chroma, const cv::Mat &mask, const ByteRule (&rules)[N]) {
+  CV_Assert(chroma.channels() == N);
   const cv::Mat odd = oddChromaObject(mask, chroma.size());
   forRows(chroma.rows, [&](int cy) {
     forChromaChunks(mask, odd, cy, chroma.cols, [&](int x0, int count, const uint8_t *object) {
-      uint8_t *c = chroma.ptr<uint8_t>(cy) + x0 * channels;
-      const ByteRule r0 = rules[0], r1 = rules[1];
-      if (channels == 1) {
-        for (int i = 0; i < count; ++i)
-          c[i] = r0.apply(c[i], object[i]);
-        return;
-      }
-      for (int i = 0; i < count; ++i) {
-        c[2 * i] = r0.apply(c[2 * i], object[i]);
-        c[2 * i + 1] = r1.apply(c[2 * i + 1], object[i]);
-      }
+      applyRulesToRun(chroma.ptr<uint8_t>(cy) + x0 * N, object, count, rules);
     });
   });
 }
@@ -259,11 +257,11 @@ void applyLuma(cv::Mat &y, const cv::Mat &mask, Mode mode, const YuvMatrix &m, c
                const ModeStyle &style) {
   switch (mode) {
   case Mode::Cutout:
-    applyLumaRule(y, mask, {0xff, 0, 0, bg.y});
+    applyRules<1>(y, mask, {{0xff, 0, 0, bg.y}});
     break;
   case Mode::Mask:
-    applyLumaRule(y, mask,
-                  {0, static_cast<uint8_t>(lumaWhite(m)), 0, static_cast<uint8_t>(lumaBlack(m))});
+    applyRules<1>(y, mask,
+                  {{0, static_cast<uint8_t>(lumaWhite(m)), 0, static_cast<uint8_t>(lumaBlack(m))}});
     break;
   case Mode::Overlay: {
     // Darkens towards the black level (not 0: limited-range black is 16).
@@ -286,8 +284,11 @@ void applyChroma(cv::Mat &c, const cv::Mat &mask, Mode mode, const cv::Vec2b &bg
   const int channels = c.channels();
   switch (mode) {
   case Mode::Cutout: {
-    const ByteRule rules[2] = {{0xff, 0, 0, bg[0]}, {0xff, 0, 0, bg[1]}};
-    applyChromaRules(c, mask, rules);
+    const ByteRule u_or_uv[2] = {{0xff, 0, 0, bg[0]}, {0xff, 0, 0, bg[1]}};
+    if (channels == 1)
+      applyChromaRules<1>(c, mask, {u_or_uv[0]});
+    else
+      applyChromaRules(c, mask, u_or_uv);
     break;
   }
   case Mode::Mask:
@@ -338,7 +339,7 @@ uint32_t layoutWord(const PackedLayout &l, int r, int g, int b, int a) {
 
 using WordRule = KeepSetRule<uint32_t>;
 
-// The rule and the row's length are locals for the reason given at applyLumaRule.
+// The rule and the row's length are locals for the reason given at applyRulesToRun.
 void applyWordRule(cv::Mat &plane, const cv::Mat &mask, const WordRule &rule) {
   cv::parallel_for_(cv::Range(0, plane.rows), [&](const cv::Range &rows) {
     const WordRule r = rule;
@@ -372,23 +373,6 @@ void forEachPixel(cv::Mat &plane, const cv::Mat &mask, const PixelOp &op) {
   });
 }
 
-// rules[k] on byte k of every pixel of a 3-byte layout, rows in parallel; the rules are locals
-// for the reason given at applyLumaRule.
-void applyTripletRules(cv::Mat &plane, const cv::Mat &mask, const ByteRule (&rules)[3]) {
-  forRows(plane.rows, [&](int y) {
-    uint8_t *p = plane.ptr<uint8_t>(y);
-    const uint8_t *m = mask.ptr<uint8_t>(y);
-    const ByteRule r0 = rules[0], r1 = rules[1], r2 = rules[2];
-    const int cols = plane.cols;
-    for (int x = 0; x < cols; ++x) {
-      const bool object = m[x] != 0;
-      p[3 * x] = r0.apply(p[3 * x], object);
-      p[3 * x + 1] = r1.apply(p[3 * x + 1], object);
-      p[3 * x + 2] = r2.apply(p[3 * x + 2], object);
-    }
-  });
-}
-
 void cutoutPacked(cv::Mat &plane, const PackedLayout &l, const cv::Mat &mask,
                   const ModeStyle &style) {
   const Argb c = unpackArgb(style.background_argb);
@@ -401,7 +385,7 @@ void cutoutPacked(cv::Mat &plane, const PackedLayout &l, const cv::Mat &mask,
   rules[l.r] = {0xff, 0, 0, c.r};
   rules[l.g] = {0xff, 0, 0, c.g};
   rules[l.b] = {0xff, 0, 0, c.b};
-  applyTripletRules(plane, mask, rules);
+  applyRules(plane, mask, rules);
 }
 
 void alphaPacked(cv::Mat &plane, const PackedLayout &l, const cv::Mat &mask) {
@@ -417,7 +401,7 @@ void maskPacked(cv::Mat &plane, const PackedLayout &l, const cv::Mat &mask) {
   }
   const ByteRule white_on_black{0, 0xff, 0, 0};
   const ByteRule rules[3] = {white_on_black, white_on_black, white_on_black};
-  applyTripletRules(plane, mask, rules);
+  applyRules(plane, mask, rules);
 }
 
 // Alpha keeps its value: the overlay changes colour, not coverage.
