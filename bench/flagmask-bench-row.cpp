@@ -9,6 +9,7 @@
 #include "common.h"
 #include "error.h"
 #include "eval/davis.h"
+#include "network.h"
 
 #include <gst/app/gstappsink.h>
 #include <gst/app/gstappsrc.h>
@@ -60,9 +61,11 @@ constexpr const char *kUsage =
     "them (-1 where the kernel cannot restart the peak).\n"
     "\n"
     "--probe: prints one line of JSON: the GStreamer and OpenCV versions, the flagmask plugin\n"
-    "found, which of identity, flagmask, grabcut and segmentation are installed, which --formats\n"
-    "GStreamer does not know, and the clip the input options choose:\n"
+    "found, the refinement network it loads by default ('' for none), which of identity,\n"
+    "flagmask, grabcut and segmentation are installed, which --formats GStreamer does not know,\n"
+    "and the clip the input options choose:\n"
     "  {\"gstreamer\": S, \"opencv\": S, \"flagmask\": {\"version\": S, \"file\": S} | null,\n"
+    "   \"network\": S,\n"
     "   \"elements\": {NAME: BOOL, ...}, \"unknown_formats\": [S, ...],\n"
     "   \"input\": {\"davis\": S, \"seq\": S, \"video\": S, \"seed_mask\": S, \"description\": S}\n"
     "            | null, \"input_error\": S | null}\n"
@@ -678,6 +681,7 @@ int probe(const Options &o) {
   g_autofree gchar *gstreamer = gst_version_string();
   std::cout << "{\"gstreamer\": " << jsonString(gstreamer)
             << ", \"opencv\": " << jsonString(CV_VERSION) << ", \"flagmask\": " << pluginJson()
+            << ", \"network\": " << jsonString(flagmask::defaultNetworkPath())
             << ", \"elements\": " << elementsJson()
             << ", \"unknown_formats\": " << unknownFormatsJson(o.formats) << ", " << inputJson(o)
             << "}" << std::endl;
