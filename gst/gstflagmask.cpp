@@ -742,6 +742,11 @@ static void gst_flag_mask_init(GstFlagMask *self) {
     new (&self->settings) Settings();
     self->settings.inputs.network_path = flagmask::defaultNetworkPath();
     self->settings.inputs.network_default = true;
+    // Worth a word: the element still works, but below its documented accuracy (an uninstalled
+    // build, say, run without $FLAGMASK_NETWORK).
+    if (self->settings.inputs.network_path.empty())
+      GST_WARNING_OBJECT(self, "no refinement network: none installed with the plugin and "
+                               "$FLAGMASK_NETWORK unset; tracking without one");
     new (&self->stream_lock) std::mutex();
     new (&self->stream) flagmask::StreamController();
   } catch (const std::exception &e) {
