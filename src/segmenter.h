@@ -49,6 +49,8 @@ public:
 
   // Forgets the temporal state (not the model): the next frame starts afresh.
   void reset() { tracker_.reset(); }
+  // See Tracker::restartFromModel (a seek).
+  void restartFromModel() { tracker_.restartFromModel(); }
   bool started() const { return tracker_.started(); }
 
 private:

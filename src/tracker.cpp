@@ -44,6 +44,8 @@ constexpr double kSoftState = 0.5;
 // Re-detection after loss: appearance must be this sure, and the found blob about the lost size.
 constexpr double kRedetectProbability = 0.8;
 constexpr double kRedetectMinRatio = 0.3, kRedetectMaxRatio = 3.0;
+// The confident blob may grow into the pixels connected to it above these probabilities.
+constexpr double kRedetectExtents[] = {0.5, 0.6, 0.7};
 // The model adapts only when the area changed by less than this factor from the previous frame.
 constexpr double kAdaptAreaChange = 1.3;
 constexpr double kAdaptMinConfidence = 0.5;
@@ -444,13 +446,54 @@ cv::Mat Tracker::State::decide(const cv::Mat &probability, PieceTest pieces) con
 
 // Looks for the object by appearance alone: the largest confident blob, if it is about the size
 // the object had when last seen.
+// Looks for the object by appearance alone: the largest confident blob, if it is about the size
+// the object had when last seen.
+// The pieces (8-connected) of region that hold a pixel of core. Both CV_8U, the same size.
+cv::Mat piecesHolding(const cv::Mat &region, const cv::Mat &core) {
+  cv::Mat labels;
+  const int n = cv::connectedComponents(region, labels, 8, CV_32S);
+  std::vector<uchar> keep(n, 0);
+  for (int y = 0; y < labels.rows; ++y) {
+    const int *l = labels.ptr<int>(y);
+    const uchar *c = core.ptr<uchar>(y);
+    for (int x = 0; x < labels.cols; ++x)
+      if (c[x])
+        keep[l[x]] = 255;
+  }
+  keep[0] = 0; // the background of region
+  cv::Mat out(region.size(), CV_8U);
+  for (int y = 0; y < labels.rows; ++y) {
+    const int *l = labels.ptr<int>(y);
+    uchar *o = out.ptr<uchar>(y);
+    for (int x = 0; x < labels.cols; ++x)
+      o[x] = keep[l[x]];
+  }
+  return out;
+}
+
+// Looks for the object by appearance alone: the largest confident blob, grown into the pixels
+// connected to it that are merely likely when that brings it closer to the size the object had
+// when last seen (the colour model is seldom sure of a whole object: the confident core alone was
+// too small to be taken on most sequences after a seek), and only if it is about that size.
 cv::Mat Tracker::State::redetect(const cv::Mat &appearance) const {
-  cv::Mat candidate = keepObjectPieces(appearance > kRedetectProbability, PieceTest());
-  const double area = cv::countNonZero(candidate);
-  const double reference = last_area > 0 ? last_area : model.objectFraction() * candidate.total();
+  const cv::Mat core = keepObjectPieces(appearance > kRedetectProbability, PieceTest());
+  const double reference = last_area > 0 ? last_area : model.objectFraction() * core.total();
+  const auto misfit = [&](const cv::Mat &m) {
+    return std::abs(std::log(std::max(1, cv::countNonZero(m)) / reference));
+  };
+  cv::Mat best = core;
+  double best_misfit = misfit(core);
+  if (cv::countNonZero(core) > 0)
+    for (const double extent : kRedetectExtents) {
+      cv::Mat grown = piecesHolding(appearance > extent, core);
+      const double m = misfit(grown);
+      if (m < best_misfit)
+        best = grown, best_misfit = m;
+    }
+  const double area = cv::countNonZero(best);
   if (area < kRedetectMinRatio * reference || area > kRedetectMaxRatio * reference)
     return cv::Mat::zeros(appearance.size(), CV_8U);
-  return candidate;
+  return best;
 }
 
 // area: the mask's object pixels; compared with the previous frame's (prev_area, not yet updated).
@@ -636,13 +679,17 @@ Result Tracker::process(const cv::Mat &small) {
 }
 
 void Tracker::reset() {
+  restartFromModel();
+  state_->last_area = 0;
+}
+
+void Tracker::restartFromModel() {
   State &s = *state_;
   s.started = false;
   s.lost = false;
   s.prev_gray.release();
   s.prev_mask.release();
   s.shown.release();
-  s.last_area = 0;
   s.prev_area = 0;
 }
 

@@ -59,6 +59,10 @@ public:
   Result process(const cv::Mat &image);
   // Forgets the temporal state (not the model): the next image starts afresh.
   void reset();
+  // The next image does not follow the last one (a seek): forgets where the object was and what
+  // was shown, keeps the model as adapted so far and the size the object had, so the next image
+  // looks for it by the model.
+  void restartFromModel();
   bool started() const;
 
 private:

@@ -58,6 +58,10 @@ std::string usage() {
        "                      hand-set naive Bayes)\n"
        "  --network FILE      the refinement network (ONNX; default: the one installed with the\n"
        "                      plugin, or $FLAGMASK_NETWORK; '' = none)\n"
+       "  --seek FROM,TO      as a player's seek: track the first FROM of each sequence (a\n"
+       "                      fraction), then jump to TO (FROM <= TO) and go on from what was\n"
+       "                      learned; prints J from 10 frames after the jump on, beside J of the\n"
+       "                      same frames without the jump\n"
        "  -h, --help          this text\n";
   return u.str();
 }
@@ -67,7 +71,12 @@ struct Options {
   fs::path csv, out, score;
   std::string model, fusion, network = flagmask::defaultNetworkPath();
   flagmask::SegmenterParams params;
+  double seek_from = -1, seek_to = -1; // --seek, as fractions of a sequence; none when < 0
 };
+
+// Frames after a seek whose J is compared: those from the seek on, once the tracker has had this
+// many frames to find the object again.
+constexpr int kSeekSettle = 10;
 
 struct Row {
   std::string name;
@@ -106,6 +115,15 @@ Options parse(int argc, char **argv) {
       o.fusion = cli::value(argc, argv, i);
     } else if (a == "--network") {
       o.network = cli::value(argc, argv, i);
+    } else if (a == "--seek") {
+      const std::string v = cli::value(argc, argv, i);
+      const size_t comma = v.find(',');
+      if (comma == std::string::npos)
+        throw cli::UsageError("--seek takes FROM,TO (fractions of a sequence), not '" + v + "'");
+      o.seek_from = cli::number(a, v.substr(0, comma));
+      o.seek_to = cli::number(a, v.substr(comma + 1));
+      if (o.seek_from < 0 || o.seek_to > 1 || o.seek_from > o.seek_to)
+        throw cli::UsageError("--seek FROM,TO needs 0 <= FROM <= TO <= 1");
     } else if (a == "--temporal-weight") {
       o.params.temporal_weight = cli::number(a, cli::value(argc, argv, i));
     } else {
@@ -176,9 +194,8 @@ cv::Mat loadTruth(const fs::path &file, cv::Size size) {
   return flagmask::resizeMask(flagmask::loadMask(file.string(), false), size);
 }
 
-Row evaluate(const Options &o, const std::string &name) {
-  const flagmask::davis::Sequence sequence = flagmask::davis::openSequence(o.data.root, name);
-  const auto &frames = sequence.frames, &truths = sequence.masks;
+// The core set up as the options say.
+flagmask::Segmenter segmenterFor(const Options &o) {
   flagmask::Segmenter segmenter(o.params);
   if (!o.model.empty())
     segmenter.setModel(flagmask::loadModel(o.model));
@@ -186,6 +203,13 @@ Row evaluate(const Options &o, const std::string &name) {
     segmenter.setFusion(flagmask::Fusion::load(o.fusion));
   if (!o.network.empty())
     segmenter.setNetwork(flagmask::Network::load(o.network));
+  return segmenter;
+}
+
+Row evaluate(const Options &o, const std::string &name) {
+  const flagmask::davis::Sequence sequence = flagmask::davis::openSequence(o.data.root, name);
+  const auto &frames = sequence.frames, &truths = sequence.masks;
+  flagmask::Segmenter segmenter = segmenterFor(o);
   const fs::path out_dir = o.out.empty() ? fs::path() : o.out / name;
   if (!out_dir.empty())
     fs::create_directories(out_dir);
@@ -203,6 +227,67 @@ Row evaluate(const Options &o, const std::string &name) {
       writeMask(out_dir, i, r.mask);
   }
   return score.row(name, seconds);
+}
+
+// J of each frame from first on (the last frame excepted, as DAVIS does), tracked from the seed on
+// frame 0; with jump_from < first, frames jump_from..first-1 are skipped as a seek skips them.
+std::vector<double> jaccardFrom(const Options &o, const flagmask::davis::Sequence &sequence,
+                                size_t first, size_t jump_from) {
+  flagmask::Segmenter segmenter = segmenterFor(o);
+  std::vector<double> js;
+  for (size_t i = 0; i + 1 < sequence.frames.size(); ++i) {
+    if (i >= jump_from && i < first)
+      continue;
+    const cv::Mat frame = flagmask::loadFrame(sequence.frames[i].string());
+    const cv::Mat truth = loadTruth(sequence.masks[i], frame.size());
+    if (i == first && jump_from < first)
+      segmenter.restartFromModel();
+    const flagmask::Result r = i == 0 ? segmenter.seed(frame, truth) : segmenter.process(frame);
+    if (i >= first)
+      js.push_back(flagmask::jaccard(r.mask, truth));
+  }
+  return js;
+}
+
+double mean(const std::vector<double> &v, size_t from) {
+  double sum = 0;
+  for (size_t i = from; i < v.size(); ++i)
+    sum += v[i];
+  return v.size() > from ? sum / (v.size() - from) : 0.0;
+}
+
+struct SeekRow {
+  double after = 0, without = 0, first = 0; // J after the seek, without it, on the seek's frame
+};
+
+// A player's seek: frames 0..FROM tracked, then a jump to TO; J from kSeekSettle frames after the
+// jump on, beside the same frames tracked without the jump.
+SeekRow evaluateSeek(const Options &o, const std::string &name) {
+  const flagmask::davis::Sequence sequence = flagmask::davis::openSequence(o.data.root, name);
+  const size_t n = sequence.frames.size();
+  const size_t to = std::max<size_t>(1, static_cast<size_t>(o.seek_to * n));
+  const size_t from = std::max<size_t>(1, static_cast<size_t>(o.seek_from * n));
+  const std::vector<double> seek = jaccardFrom(o, sequence, to, from);
+  const std::vector<double> plain = jaccardFrom(o, sequence, to, to);
+  return {mean(seek, kSeekSettle), mean(plain, kSeekSettle), seek.empty() ? 0.0 : seek[0]};
+}
+
+int runSeek(const Options &o) {
+  const std::vector<std::string> names = o.data.choose("evaluate");
+  double after = 0, without = 0, first = 0;
+  for (size_t k = 0; k < names.size(); ++k) {
+    std::cerr << "[" << k + 1 << "/" << names.size() << "] " << names[k] << "\n";
+    const SeekRow r = evaluateSeek(o, names[k]);
+    std::printf("%-22s J after seek=%.3f without=%.3f (first frame after the seek %.3f)\n",
+                names[k].c_str(), r.after, r.without, r.first);
+    std::fflush(stdout);
+    after += r.after, without += r.without, first += r.first;
+  }
+  const double n = static_cast<double>(names.size());
+  std::printf("mean J after seek=%.3f without=%.3f difference=%.3f (from %d frames after the seek; "
+              "first frame after it %.3f)\n",
+              after / n, without / n, (after - without) / n, kSeekSettle, first / n);
+  return 0;
 }
 
 // Scores masks made elsewhere (DIR/SEQ/*.png in frame order, e.g. by a gst-launch-1.0
@@ -240,6 +325,8 @@ void writeCsv(const fs::path &file, const std::vector<Row> &rows) {
 }
 
 int run(const Options &o) {
+  if (o.seek_from >= 0)
+    return runSeek(o);
   const std::vector<std::string> names = o.data.choose("evaluate");
   std::vector<Row> rows;
   double j = 0, f = 0, decay = 0, flicker = 0, seconds = 0, frames = 0;
