@@ -10,18 +10,23 @@
  * off).
  *
  * ## Temporal state
- * The tracker carries its state from buffer to buffer. It starts afresh, from the seed mask (or,
- * without one, from the model alone), on the first frame after a flush (FLUSH_STOP, as a flushing
- * seek sends) and after a new stream (STREAM_START, as after EOS); that also forgets the model's
- * online adaptation, so a seek back to the start gives the first run's masks. The state is kept
- * across a new SEGMENT without a flush, DISCONT buffers, GAP events and jumps in the timestamps (a
- * live source dropping frames): the tracker follows the object over the jump and finds it again by
- * its model if it was lost. A new frame size restarts tracking with the model learned so far (the
- * seed belongs to the first frame of the old size; it applies again only when nothing could be
- * learned from it, as from a mask covering the whole frame). A new format at the same size keeps
- * the state. Formats other than those of the pad templates are refused at negotiation. Frames
- * of any size from 1x1 are accepted; a frame with a side under 16 pixels is analysed scaled up to
- * 16 on that side.
+ * The tracker carries its state from buffer to buffer. The seed belongs to one frame: the first,
+ * or the one at seed-time (stream time, the position in the media). After a new stream
+ * (STREAM_START, as after EOS) tracking starts afresh from the seed (or, without one, from the
+ * model alone) and the model's online adaptation is forgotten. After a flush (FLUSH_STOP, as a
+ * flushing seek sends) it depends on where the next frame lies: on the frame tracking started
+ * from, it starts afresh the same way, so a seek back to the start gives the first run's masks;
+ * anywhere else the object is looked for by the model as adapted so far, and the seed applies
+ * again when its frame comes (buffers without timestamps cannot be placed: they start afresh).
+ * The state is kept across a new SEGMENT without a flush, DISCONT buffers, GAP events and jumps
+ * in the timestamps (a live source dropping frames): the tracker follows the object over the jump
+ * and finds it again by its model if it was lost. A new frame size goes on from the model learned
+ * so far and the last frame's mask, scaled to the new size (the same picture at another
+ * resolution, as adaptive-bitrate streams switch); the seed applies instead when it has not been
+ * applied yet or nothing could be learned from it (a mask covering the whole frame). A new format
+ * at the same size keeps the state. Formats other than those of the pad templates are refused at
+ * negotiation. Frames of any size from 1x1 are accepted; a frame with a side under 16 pixels is
+ * analysed scaled up to 16 on that side.
  *
  * ## Changing properties while playing
  * Every property is read once per frame, so a frame never sees half a change. model and seed-mask
@@ -117,6 +122,7 @@ enum {
   PROP_SEED_BOX,
   PROP_MODEL_OUT,
   PROP_NETWORK,
+  PROP_SEED_TIME,
 };
 
 // The network property's value that turns the refinement network off.
@@ -270,6 +276,11 @@ static void set_property(GstFlagMask *self, guint prop_id, const GValue *value, 
                             : string_value(value) == NETWORK_NONE ? std::string()
                                                                   : string_value(value);
     break;
+  case PROP_SEED_TIME:
+    s.inputs.seed_time = g_value_get_uint64(value) == GST_CLOCK_TIME_NONE
+                             ? std::nullopt
+                             : std::optional<std::int64_t>(g_value_get_uint64(value));
+    break;
   case PROP_MODEL_OUT:
     s.model_out = string_value(value);
     break;
@@ -326,6 +337,10 @@ static void get_property(GstFlagMask *self, guint prop_id, GValue *value, GParam
     g_value_set_string(value, s.inputs.network_default        ? nullptr
                               : s.inputs.network_path.empty() ? NETWORK_NONE
                                                               : s.inputs.network_path.c_str());
+    break;
+  case PROP_SEED_TIME:
+    g_value_set_uint64(value, s.inputs.seed_time ? static_cast<guint64>(*s.inputs.seed_time)
+                                                 : GST_CLOCK_TIME_NONE);
     break;
   case PROP_MODEL_OUT:
     g_value_set_string(value, string_or_null(s.model_out));
@@ -499,8 +514,13 @@ static gboolean gst_flag_mask_sink_event(GstBaseTransform *trans, GstEvent *even
       write_model_out(self);
       return true;
     case GST_EVENT_FLUSH_STOP:
+      GST_DEBUG_OBJECT(self, "flush: tracking goes on from where the next frame lies");
+      return with_stream(self, [](flagmask::StreamController &stream, flagmask::Reports &) {
+        stream.flush();
+        return true;
+      });
     case GST_EVENT_STREAM_START:
-      GST_DEBUG_OBJECT(self, "%s: tracking restarts from the seed", GST_EVENT_TYPE_NAME(event));
+      GST_DEBUG_OBJECT(self, "new stream: tracking restarts from the seed");
       return with_stream(self, [](flagmask::StreamController &stream, flagmask::Reports &reports) {
         return stream.restart(reports);
       });
@@ -517,16 +537,38 @@ static gboolean gst_flag_mask_sink_event(GstBaseTransform *trans, GstEvent *even
 
 /* ---- per frame ----------------------------------------------------------------------------- */
 
+// Where the buffer lies in the media: its stream time (which a seek does not change, unlike its
+// running time) and its duration, or the frame period of the caps when it carries none.
+static flagmask::FrameTime frame_time(GstFlagMask *self, GstVideoFrame *frame) {
+  flagmask::FrameTime time;
+  GstBuffer *buf = frame->buffer;
+  const GstSegment *segment = &GST_BASE_TRANSFORM(self)->segment;
+  if (GST_BUFFER_PTS_IS_VALID(buf) && segment->format == GST_FORMAT_TIME) {
+    const guint64 position =
+        gst_segment_to_stream_time(segment, GST_FORMAT_TIME, GST_BUFFER_PTS(buf));
+    if (GST_CLOCK_TIME_IS_VALID(position))
+      time.position = static_cast<std::int64_t>(position);
+  }
+  if (GST_BUFFER_DURATION_IS_VALID(buf))
+    time.duration = static_cast<std::int64_t>(GST_BUFFER_DURATION(buf));
+  else if (GST_VIDEO_INFO_FPS_N(&frame->info) > 0)
+    time.duration = static_cast<std::int64_t>(gst_util_uint64_scale_int(
+        GST_SECOND, GST_VIDEO_INFO_FPS_D(&frame->info), GST_VIDEO_INFO_FPS_N(&frame->info)));
+  return time;
+}
+
 // Runs the frame through the stream controller under the stream lock, then, with no lock held,
 // posts what it reported and publishes what it found.
 static GstFlowReturn process_frame(GstFlagMask *self, GstVideoFrame *frame) {
   const Settings settings = copy_settings(self);
   flagmask::FrameView view = gst_flag_mask_frame_view(frame);
+  const flagmask::FrameTime time = frame_time(self, frame);
   flagmask::FrameFacts facts;
-  const flagmask::FrameStatus status = with_stream(self, [&](flagmask::StreamController &stream,
-                                                             flagmask::Reports &reports) {
-    return stream.process(view, settings.inputs, settings.params, settings.output, facts, reports);
-  });
+  const flagmask::FrameStatus status =
+      with_stream(self, [&](flagmask::StreamController &stream, flagmask::Reports &reports) {
+        return stream.process(view, time, settings.inputs, settings.params, settings.output, facts,
+                              reports);
+      });
   switch (status) {
   case flagmask::FrameStatus::NotStarted: // a buffer that came in while a start was failing
     return GST_FLOW_FLUSHING;
@@ -572,18 +614,29 @@ static void install_properties(GObjectClass *gobject_class) {
   g_object_class_install_property(
       gobject_class, PROP_SEED_MASK,
       g_param_spec_string("seed-mask", "Seed mask",
-                          "Path of a mask image of the first frame (any size, scaled to the "
-                          "frame; non-zero pixels are the object). A new file set while playing "
-                          "applies to the next frame as to a first frame",
+                          "Path of a mask image of the first frame, or of the frame at "
+                          "seed-time (any size, scaled to the frame; non-zero pixels are the "
+                          "object). A new file set while playing applies to the next frame as to "
+                          "a first frame",
                           nullptr, playing));
   g_object_class_install_property(
       gobject_class, PROP_SEED_BOX,
       g_param_spec_string("seed-box", "Seed box",
-                          "Box around the object on the first frame, \"x,y,width,height\" in "
+                          "Box around the object on the first frame (or the frame at seed-time), "
+                          "\"x,y,width,height\" in "
                           "frame pixels (clipped to the frame): without seed-mask, the seed is "
                           "cut from it by grabCut; seed-mask wins when both are set at start. A "
                           "new box set while playing re-seeds at the next frame",
                           nullptr, playing));
+  g_object_class_install_property(
+      gobject_class, PROP_SEED_TIME,
+      g_param_spec_uint64("seed-time", "Seed time",
+                          "Stream time in nanoseconds of the frame seed-mask or seed-box belongs "
+                          "to (the first frame at or after it); unset (GST_CLOCK_TIME_NONE, the "
+                          "largest value): the first frame. "
+                          "Frames before it are tracked by the model when there is one, else "
+                          "shown with nothing found. Takes effect at the next start",
+                          0, G_MAXUINT64, GST_CLOCK_TIME_NONE, ready));
   g_object_class_install_property(
       gobject_class, PROP_NETWORK,
       g_param_spec_string("network", "Network",

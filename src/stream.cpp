@@ -8,6 +8,8 @@
 
 #include <unistd.h> // access(2): whether this process may write a file
 
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <utility>
 
@@ -191,6 +193,14 @@ bool loadSeedFile(const std::string &path, Report::Level level, cv::Mat &seed, R
   return true;
 }
 
+// A frame on which the object cannot be looked for yet (its seed is on a later frame and there is
+// no model): nothing found.
+Result nothingFound(cv::Size frame) {
+  Result r;
+  r.mask = cv::Mat::zeros(frame, CV_8U);
+  return r;
+}
+
 } // namespace
 
 bool StreamController::hasSeed() const {
@@ -271,19 +281,72 @@ bool StreamController::restart(Reports &reports) {
     return false;
   }
   seed_pending_ = hasSeed();
+  origin_ = hasSeed() ? inputs_.seed_time : std::nullopt;
+  flushed_ = false;
+  last_mask_.release();
+  handover_.release();
+  return true;
+}
+
+void StreamController::flush() {
+  flushed_ = true;
+  handover_.release(); // the last frame's mask belongs to another place in the stream
+}
+
+namespace {
+
+// How far from a frame's stream time another still names the same frame: half a frame period.
+std::int64_t sameFrameTolerance(const FrameTime &time) {
+  constexpr std::int64_t kUnknownPeriod = 2'000'000; // 2 ms: times must match
+  return time.duration && *time.duration > 0 ? *time.duration / 2 : kUnknownPeriod / 2;
+}
+
+std::string timeText(std::int64_t ns) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.3f s", ns / 1e9);
+  return text;
+}
+
+} // namespace
+
+// The seed applies to its own frame, and that frame lies ahead of this one.
+bool StreamController::seedAhead(const FrameTime &time) const {
+  return seed_pending_ && origin_ && time.position &&
+         *time.position < *origin_ - sameFrameTolerance(time);
+}
+
+// After a flush, where tracking goes on from: see flush().
+bool StreamController::placeFrame(const FrameTime &time, Reports &reports) {
+  if (!flushed_)
+    return true;
+  flushed_ = false;
+  const bool at_origin = !origin_ || !time.position ||
+                         std::llabs(*time.position - *origin_) <= sameFrameTolerance(time);
+  if (at_origin || !segmenter_.model().trained())
+    return restart(reports);
+  reports.push_back(info("resuming at " + timeText(*time.position) +
+                         ": the object is looked for by the model learned so far"));
+  segmenter_.restartFromModel();
+  seed_pending_ = hasSeed() && *time.position < *origin_;
   return true;
 }
 
 bool StreamController::setFrameSize(cv::Size size, Reports &reports) {
   if (!frame_size_.empty() && size != frame_size_) {
-    reports.push_back(info("frame size changed to " + sizeText(size) + ": tracking restarts"));
     try {
       const Model learned = segmenter_.model();
+      // The same picture at another size: the last frame's object, scaled, is where this one
+      // starts. Nothing learned (a seed covering the whole frame leaves no background to learn
+      // from): only the seed can start the tracking again.
+      const bool carry = learned.trained() && !seed_pending_ && segmenter_.started() &&
+                         !last_mask_.empty() && cv::countNonZero(last_mask_) > 0;
       segmenter_ = freshSegmenter(&learned);
-      // Nothing learned (a seed covering the whole frame leaves no background to learn from):
-      // only the seed can start the tracking again.
+      handover_ = carry ? last_mask_ : cv::Mat();
       if (!learned.trained() && hasSeed())
         seed_pending_ = true;
+      reports.push_back(
+          info("frame size changed to " + sizeText(size) +
+               (carry ? ": tracking goes on from the last mask, scaled" : ": tracking restarts")));
     } catch (const std::exception &e) {
       reports.push_back(report(Report::Level::Error, Report::Kind::Failed, e.what()));
       return false;
@@ -371,12 +434,17 @@ bool StreamController::takeInputChange(const StreamInputs &wanted, cv::Size fram
     seed_by_box_ = true;
   else if (take_seed || take_box)
     seed_by_box_ = seed_mask_.empty() && seed_box_.has_value();
-  return !(new_mask || new_box) || restart(reports);
+  if (!(new_mask || new_box))
+    return true;
+  if (!restart(reports))
+    return false;
+  origin_.reset(); // a seed set while playing belongs to the frame it is applied to
+  return true;
 }
 
-// When this frame is a first frame seeded from seed-box, cuts the seed. A box that gives no seed
-// is an error when there is nothing else to track with, and a warning when the tracker can go on
-// from a trained model. Returns false after reporting an error.
+// When this frame is the seed's frame and the seed comes from seed-box, cuts the seed. A box that
+// gives no seed is an error when there is nothing else to track with, and a warning when the
+// tracker can go on from a trained model. Returns false after reporting an error.
 bool StreamController::cutBoxSeed(const FrameView &frame, cv::Mat &seed, Reports &reports) {
   if (!seed_pending_ || !seed_by_box_)
     return true;
@@ -396,21 +464,44 @@ bool StreamController::cutBoxSeed(const FrameView &frame, cv::Mat &seed, Reports
   }
 }
 
-// The object at the frame's size: the seed on a first frame, else the tracker's answer.
+// The object at the frame's size: after a size change, the last mask carried over and tracked
+// on; on the seed's frame the seed; before it, what the model finds, or nothing when there is no
+// model yet; else the tracker's answer.
 Result StreamController::segment(const FrameView &frame, const SegmenterParams &params,
-                                 const cv::Mat &box_seed) {
+                                 const cv::Mat &box_seed, bool seeding) {
   SegmenterParams fixed = params;
   fixed.working_size = working_size_;
   segmenter_.setParams(fixed);
-  if (!seed_pending_)
-    return segmenter_.process(frame);
-  seed_pending_ = false;
-  return segmenter_.seed(frame, seed_by_box_ ? box_seed : seed_mask_);
+  if (!handover_.empty()) {
+    const cv::Mat carried = handover_;
+    handover_.release();
+    if (startFrom(frame, carried))
+      return segmenter_.process(frame);
+  }
+  if (seeding && seed_pending_) {
+    seed_pending_ = false;
+    return segmenter_.seed(frame, seed_by_box_ ? box_seed : seed_mask_);
+  }
+  if (!segmenter_.started() && !segmenter_.model().trained())
+    return nothingFound(frame.size());
+  return segmenter_.process(frame);
 }
 
-FrameStatus StreamController::process(FrameView &frame, const StreamInputs &inputs,
-                                      const SegmenterParams &params, const OutputStyle &output,
-                                      FrameFacts &facts, Reports &reports) {
+// Starts tracking from mask on this frame; false when the mask is too small to be seen at the
+// working size (the model then looks for the object).
+bool StreamController::startFrom(const FrameView &frame, const cv::Mat &mask) {
+  try {
+    segmenter_.seed(frame, mask);
+    return true;
+  } catch (const Error &) {
+    return false;
+  }
+}
+
+FrameStatus StreamController::process(FrameView &frame, const FrameTime &time,
+                                      const StreamInputs &inputs, const SegmenterParams &params,
+                                      const OutputStyle &output, FrameFacts &facts,
+                                      Reports &reports) {
   if (!started_) // a frame that came in while a start was failing
     return FrameStatus::NotStarted;
   if (output.mode == Mode::Alpha && !frame.hasAlpha()) {
@@ -420,12 +511,18 @@ FrameStatus StreamController::process(FrameView &frame, const StreamInputs &inpu
   try {
     if (inputs != requested_ && !takeInputChange(inputs, frame.size(), reports))
       return FrameStatus::Failed;
-    cv::Mat box_seed;
-    if (!cutBoxSeed(frame, box_seed, reports))
+    if (!placeFrame(time, reports))
       return FrameStatus::Failed;
-    const Result result = segment(frame, params, box_seed);
+    const bool seeding = seed_pending_ && handover_.empty() && !seedAhead(time);
+    cv::Mat box_seed;
+    if (seeding && !cutBoxSeed(frame, box_seed, reports))
+      return FrameStatus::Failed;
+    const Result result = segment(frame, params, box_seed, seeding);
     applyMode(frame, outputMask(result.mask, output), output.mode, output.style);
     facts = {result.box, result.area, result.confidence, result.state};
+    last_mask_ = result.mask;
+    if (!origin_) // the frame tracking started from
+      origin_ = time.position;
     unsaved_ = true;
     return FrameStatus::Done;
   } catch (const cv::Exception &e) {

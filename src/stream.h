@@ -13,6 +13,7 @@
 
 #include <opencv2/core.hpp>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -44,13 +45,17 @@ using Reports = std::vector<Report>;
 
 // What the user named to start from (the element's model, seed-mask and seed-box properties), and
 // the refinement network (its network property; empty = none). network_default says network_path
-// is the default network, which a model naming a network of its own replaces.
+// is the default network, which a model naming a network of its own replaces. seed_time is the
+// stream time of the frame the seed mask or box belongs to (the seed-time property), read at
+// start; none: the first frame.
 struct StreamInputs {
   std::string model_path, seed_path, seed_box, network_path;
   bool network_default = false;
+  std::optional<std::int64_t> seed_time;
 
   // Nothing to start tracking from (a network alone is not).
   bool empty() const { return model_path.empty() && seed_path.empty() && seed_box.empty(); }
+  // seed_time is left out: it takes effect at the next start, not while playing.
   bool operator==(const StreamInputs &o) const {
     return model_path == o.model_path && seed_path == o.seed_path && seed_box == o.seed_box &&
            network_path == o.network_path && network_default == o.network_default;
@@ -69,6 +74,13 @@ struct OutputStyle {
 // Wider soft edges look like a blur of the whole object at the sizes people use; the cost does not
 // depend on the width (a box filter over the object's box grown by it).
 constexpr int kMaxFeather = 64;
+
+// Where a frame lies in its stream, in nanoseconds of stream time (the position in the media,
+// which a seek does not change), when known.
+struct FrameTime {
+  std::optional<std::int64_t> position;
+  std::optional<std::int64_t> duration;
+};
 
 // What one frame found, in frame pixels.
 struct FrameFacts {
@@ -97,18 +109,27 @@ public:
   void stop();
   bool started() const { return started_; }
 
-  // A flush or a new stream: tracking restarts from the seed (or the model alone) and the model's
-  // online adaptation is forgotten, so a seek back to the start gives the first run's masks.
+  // A new stream: tracking restarts from the seed (or the model alone) and the model's online
+  // adaptation is forgotten.
   bool restart(Reports &reports);
-  // The stream's frame size, once negotiated. A new size restarts tracking with the model learned
-  // so far (the seed belongs to the first frame of the old size; it applies again only when
-  // nothing could be learned from it).
+  // A flush (a seek): the next frame may lie anywhere in the stream. Where it is the frame
+  // tracking started from (the seed's), or where that cannot be told (no timestamps, nothing
+  // learned yet), tracking restarts as after restart(), so a seek back to the start gives the
+  // first run's masks. Anywhere else the object is looked for by the model as adapted so far (the
+  // seed belongs to another frame), and the seed applies again when its frame comes.
+  void flush();
+  // The stream's frame size, once negotiated. A new size goes on from the model learned so far and
+  // the last frame's mask, scaled (the same picture at another resolution, as adaptive-bitrate
+  // streams switch); a seed not yet applied, or one nothing could be learned from, applies to the
+  // next frame instead.
   bool setFrameSize(cv::Size size, Reports &reports);
 
   // One frame: takes inputs that changed since the last frame (loading files here, between two
-  // frames), seeds or tracks, and writes the output into the frame in place.
-  FrameStatus process(FrameView &frame, const StreamInputs &inputs, const SegmenterParams &params,
-                      const OutputStyle &output, FrameFacts &facts, Reports &reports);
+  // frames), seeds or tracks, and writes the output into the frame in place. time places the
+  // frame in the stream: a seed applies to the frame it belongs to (StreamInputs::seed_time).
+  FrameStatus process(FrameView &frame, const FrameTime &time, const StreamInputs &inputs,
+                      const SegmenterParams &params, const OutputStyle &output, FrameFacts &facts,
+                      Reports &reports);
 
   // A copy of the model as the tracker has adapted it so far; none when nothing was learned.
   std::optional<Model> learnedModel() const;
@@ -119,7 +140,11 @@ private:
   bool hasSeed() const;
   bool takeInputChange(const StreamInputs &wanted, cv::Size frame, Reports &reports);
   bool cutBoxSeed(const FrameView &frame, cv::Mat &seed, Reports &reports);
-  Result segment(const FrameView &frame, const SegmenterParams &params, const cv::Mat &box_seed);
+  bool placeFrame(const FrameTime &time, Reports &reports);
+  bool seedAhead(const FrameTime &time) const;
+  Result segment(const FrameView &frame, const SegmenterParams &params, const cv::Mat &box_seed,
+                 bool seeding);
+  bool startFrom(const FrameView &frame, const cv::Mat &mask);
   void takeNetworkChange(const StreamInputs &wanted, Reports &reports);
   Segmenter freshSegmenter(const Model *model) const;
 
@@ -134,7 +159,13 @@ private:
 
   bool started_ = false;
   Segmenter segmenter_;
-  bool seed_pending_ = false; // the next frame is a first frame: the seed applies to it
+  bool seed_pending_ = false; // the seed applies to the next frame, or to its own when it is ahead
+  // Stream time of the frame tracking started from: the seed's (seed-time, or the first frame's
+  // when unset) or, without a seed, the first frame's. None until known.
+  std::optional<std::int64_t> origin_;
+  bool flushed_ = false; // the next frame follows a flush (see flush())
+  cv::Mat last_mask_;    // the last frame's object at the frame's size, carried to a new size
+  cv::Mat handover_;     // last_mask_ after a size change: the next frame starts from it
   cv::Size frame_size_;
   int working_size_ = kDefaultWorkingSize;
   bool unsaved_ = false; // frames went through the tracker since takeUnsavedModel()

@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include <fstream>
 
@@ -23,6 +24,7 @@ using flagmask::StreamInputs;
 using flagmask::testing::shippedNetwork;
 
 const cv::Size kSize(160, 120);
+constexpr std::int64_t kPeriod = 33'333'333; // ns: 30 frames a second
 
 // A flat orange square on dark noise, its left edge at x; the camera still.
 cv::Rect squareAt(int x) {
@@ -87,19 +89,28 @@ protected:
   }
 
   // Runs a frame of the scene with the square at x in mask mode; returns the mask written.
-  cv::Mat frame(int x, FrameStatus expected = FrameStatus::Done) {
-    cv::Mat bgr = scene(x);
+  cv::Mat frame(int x, FrameStatus expected = FrameStatus::Done) { return run(scene(x), expected); }
+
+  // Frame i of a clip at 30 frames a second, its time known, the square at x.
+  cv::Mat timedFrame(int i, int x) {
+    time = {i * kPeriod, kPeriod};
+    return frame(x);
+  }
+
+  // Runs this BGR frame in mask mode; returns the mask written.
+  cv::Mat run(cv::Mat bgr, FrameStatus expected = FrameStatus::Done) {
     flagmask::FrameView view = flagmask::FrameView::fromBgr(bgr);
     flagmask::OutputStyle output;
     output.mode = flagmask::Mode::Mask;
     reports.clear();
-    EXPECT_EQ(stream.process(view, inputs, params, output, facts, reports), expected);
+    EXPECT_EQ(stream.process(view, time, inputs, params, output, facts, reports), expected);
     cv::Mat mask;
     cv::extractChannel(bgr, mask, 0);
     return mask;
   }
 
   StreamController stream;
+  flagmask::FrameTime time; // unknown unless a test sets it
   StreamInputs inputs;
   flagmask::SegmenterParams params;
   Reports reports;
@@ -228,6 +239,95 @@ TEST_F(StreamTest, RestartAppliesTheSeedAgain) {
   EXPECT_EQ(differing(frame(44), squareMask(20)), 0); // the seed, as on a first frame
 }
 
+// --- seeks: a flush, then a frame somewhere in the stream ---------------------------------------
+
+// The square moves 4 pixels a frame from x = 20 (the seed's place) on frame 0.
+int clipX(int i) {
+  return 20 + 4 * i;
+}
+
+TEST_F(StreamTest, FlushBackToTheSeedsFrameGivesTheFirstRunsMasks) {
+  ASSERT_TRUE(start({"", seed_path, "", ""}));
+  std::vector<cv::Mat> first;
+  for (int i = 0; i < 6; ++i)
+    first.push_back(timedFrame(i, clipX(i)));
+  stream.flush();
+  for (int i = 0; i < 6; ++i)
+    EXPECT_EQ(differing(timedFrame(i, clipX(i)), first[i]), 0) << i;
+}
+
+TEST_F(StreamTest, FlushElsewhereLooksForTheObjectByTheModelNotTheSeed) {
+  ASSERT_TRUE(start({"", seed_path, "", ""}));
+  for (int i = 0; i < 6; ++i)
+    timedFrame(i, clipX(i));
+  stream.flush();
+  const cv::Mat mask = timedFrame(20, clipX(20)); // the seed's square is 80 pixels away
+  EXPECT_LT(differing(mask, squareMask(clipX(20))), kSize.area() / 100);
+  EXPECT_TRUE(facts.found());
+  EXPECT_LT(differing(timedFrame(21, clipX(21)), squareMask(clipX(21))), kSize.area() / 100);
+  EXPECT_EQ(userReports(reports), 0);
+}
+
+TEST_F(StreamTest, FlushBeforeFramesWithoutTimestampsStartsAfresh) {
+  ASSERT_TRUE(start({"", seed_path, "", ""}));
+  for (int x = 20; x <= 40; x += 4)
+    frame(x);
+  stream.flush(); // nothing tells where the next frame lies: as on a first frame
+  EXPECT_EQ(differing(frame(44), squareMask(20)), 0);
+}
+
+TEST_F(StreamTest, SeedAppliesToTheFrameAtSeedTime) {
+  StreamInputs in{"", seed_path, "", ""};
+  in.seed_time = 3 * kPeriod;
+  ASSERT_TRUE(start(in));
+  const auto x = [](int i) { return 8 + 4 * i; }; // at the seed's place on frame 3
+  for (int i = 0; i < 3; ++i) {                   // nothing to look for the object by yet
+    EXPECT_EQ(cv::countNonZero(timedFrame(i, x(i))), 0) << i;
+    EXPECT_FALSE(facts.found());
+  }
+  EXPECT_EQ(differing(timedFrame(3, x(3)), squareMask(20)), 0);
+  for (int i = 4; i < 8; ++i)
+    EXPECT_LT(differing(timedFrame(i, x(i)), squareMask(x(i))), kSize.area() / 100) << i;
+  EXPECT_EQ(userReports(reports), 0);
+}
+
+TEST_F(StreamTest, ASeekBackBeforeTheSeedsFrameAppliesItAgainWhenItComes) {
+  StreamInputs in{"", seed_path, "", ""};
+  in.seed_time = 3 * kPeriod;
+  ASSERT_TRUE(start(in));
+  const auto x = [](int i) { return 8 + 4 * i; };
+  for (int i = 0; i < 8; ++i)
+    timedFrame(i, x(i));
+  stream.flush();
+  // The model has learned the square by now: found before the seed's frame.
+  EXPECT_LT(differing(timedFrame(1, x(1)), squareMask(x(1))), kSize.area() / 100);
+  timedFrame(2, x(2));
+  EXPECT_EQ(differing(timedFrame(3, x(3)), squareMask(20)), 0); // the seed, on its own frame
+}
+
+// --- frame size changes --------------------------------------------------------------------------
+
+TEST_F(StreamTest, NewFrameSizeGoesOnFromTheLastMaskScaled) {
+  // A second square of the object's colour: the model alone cannot tell which one is the object.
+  const cv::Rect decoy(110, 10, 40, 40);
+  const auto withDecoy = [&](int x, cv::Size size) {
+    cv::Mat bgr = scene(x);
+    bgr(decoy).setTo(cv::Scalar(40, 140, 240));
+    cv::resize(bgr, bgr, size, 0, 0, cv::INTER_NEAREST);
+    return bgr;
+  };
+  ASSERT_TRUE(start({"", seed_path, "", ""}));
+  for (int x = 20; x <= 28; x += 2)
+    run(withDecoy(x, kSize));
+  const cv::Size big(320, 240);
+  ASSERT_TRUE(stream.setFrameSize(big, reports));
+  for (int x = 30; x <= 36; x += 2) {
+    cv::Mat truth;
+    cv::resize(squareMask(x), truth, big, 0, 0, cv::INTER_NEAREST);
+    EXPECT_LT(differing(run(withDecoy(x, big)), truth), big.area() / 100) << x;
+  }
+}
+
 TEST_F(StreamTest, NewFrameSizeGoesOnFromTheLearnedModel) {
   ASSERT_TRUE(start({"", seed_path, "", ""}));
   frame(20);
@@ -317,7 +417,8 @@ TEST_F(StreamTest, AlphaOnAFormatWithoutAlphaNamesTheFix) {
   flagmask::FrameView view = flagmask::FrameView::fromBgr(bgr);
   flagmask::OutputStyle output;
   output.mode = flagmask::Mode::Alpha;
-  EXPECT_EQ(stream.process(view, inputs, params, output, facts, reports), FrameStatus::Failed);
+  EXPECT_EQ(stream.process(view, time, inputs, params, output, facts, reports),
+            FrameStatus::Failed);
   EXPECT_TRUE(has(reports, Report::Level::Error, Report::Kind::Format, "BGR"));
   EXPECT_TRUE(has(reports, Report::Level::Error, Report::Kind::Format, "videoconvert"));
 }

@@ -240,6 +240,13 @@ inline int differing(const cv::Mat &a, const cv::Mat &b) {
   return cv::countNonZero(differ.reshape(1));
 }
 
+// Intersection over union of two masks (non-zero = object); 1 when both are empty.
+inline double iou(const cv::Mat &a, const cv::Mat &b) {
+  const int inter = cv::countNonZero((a != 0) & (b != 0));
+  const int uni = cv::countNonZero((a != 0) | (b != 0));
+  return uni > 0 ? static_cast<double>(inter) / uni : 1.0;
+}
+
 // The ball of videotestsrc pattern=ball's first frame in caps (packed RGB), as a mask.
 inline cv::Mat ball_mask(const char *caps) {
   GstHarness *src = gst_harness_new("videotestsrc");

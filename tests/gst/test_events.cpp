@@ -1,8 +1,9 @@
-/* Stream events and caps changes, against the element's doc comment: a flush or a new stream
- * restarts tracking from the seed (so replaying gives the first run's masks); a new segment,
+/* Stream events and caps changes, against the element's doc comment: a new stream, or a flush
+ * followed by the frame tracking started from, restarts tracking from the seed (so replaying gives
+ * the first run's masks); a seek elsewhere goes on from the model, not the seed; a new segment,
  * DISCONT buffers, gaps and jumps in the timestamps keep the state (the masks of an uninterrupted
- * run); a new frame size restarts with the model learned so far; a new format at the same size
- * keeps the state; formats the element does not handle are refused at negotiation. */
+ * run); a new frame size carries the mask and the model over; a new format at the same size keeps
+ * the state; formats the element does not handle are refused at negotiation. */
 #include "support.h"
 
 #include <functional>
@@ -147,6 +148,31 @@ GST_START_TEST(test_eos_then_new_stream_restarts_tracking) {
 }
 GST_END_TEST;
 
+/* ---- the seed's own frame ------------------------------------------------------------------ */
+
+GST_START_TEST(test_seed_applies_at_seed_time) {
+  // A mask drawn on frame 3; the frames before it have no model to be looked for by.
+  const std::string seed3 = write_image("seed3.png", scene_mask(kSize, kSeedX + 9));
+  const GstVideoInfo info = video_info("BGR", kSize);
+  gchar *props = g_strdup_printf("%s%s seed-time=%" G_GUINT64_FORMAT, kProps.c_str(), seed3.c_str(),
+                                 static_cast<guint64>(regular(3)));
+  GstHarness *h = harness_new(props, &info);
+  g_free(props);
+  for (int t = 0; t < 8; ++t) {
+    fail_unless_equals_int(gst_harness_push(h, timed_buffer(t, &info, regular(t))), GST_FLOW_OK);
+    const cv::Mat mask = pull_mask(h, &info), truth = scene_mask(kSize, kSeedX + 3 * t);
+    if (t < 3) {
+      fail_unless_equals_int(cv::countNonZero(mask), 0);
+    } else if (t == 3) {
+      fail_unless_equals_int(differing(mask, truth), 0);
+    } else {
+      fail_unless(iou(mask, truth) > 0.9, "frame %d: IoU %.3f", t, iou(mask, truth));
+    }
+  }
+  gst_harness_teardown(h);
+}
+GST_END_TEST;
+
 /* ---- seeking a real pipeline --------------------------------------------------------------- */
 
 static const char *kBallCaps = "video/x-raw,format=BGR,width=160,height=120,framerate=30/1";
@@ -181,7 +207,7 @@ static void play_range(GstElement *pipeline, int from, int to) {
   fail_unless(gst_element_set_state(pipeline, GST_STATE_PAUSED) != GST_STATE_CHANGE_FAILURE);
 }
 
-GST_START_TEST(test_seek_restarts_tracking) {
+GST_START_TEST(test_seek_goes_on_from_the_model) {
   const std::string seed = ball_seed();
   gchar *description =
       g_strdup_printf("videotestsrc pattern=ball ! %s ! flagmask mode=mask seed-mask=%s ! "
@@ -205,7 +231,7 @@ GST_START_TEST(test_seek_restarts_tracking) {
   current = &again;
   play_range(pipeline, 0, 12); // a seek back to the start: the first run's masks
   current = &middle;
-  play_range(pipeline, 6, 9); // a seek elsewhere: the seed applies to the first frame there
+  play_range(pipeline, 6, 12); // a seek elsewhere: the ball looked for by the model
   gst_element_set_state(pipeline, GST_STATE_NULL);
 
   fail_unless(initial.size() >= 12, "%zu frames", initial.size());
@@ -213,9 +239,14 @@ GST_START_TEST(test_seek_restarts_tracking) {
   for (const auto &[pts, mask] : initial)
     fail_unless(again.count(pts) && differing(again[pts], mask) == 0,
                 "differs at %" GST_TIME_FORMAT, GST_TIME_ARGS(pts));
+  // The seed belongs to frame 0: laid on frame 6 it would be where the ball was, not where it is.
   const cv::Mat seed_answer = flagmask::resizeMask(flagmask::loadMask(seed), kSize);
   fail_unless(!middle.empty() && middle.begin()->first == regular(6));
-  fail_unless_equals_int(differing(middle.begin()->second, seed_answer), 0);
+  fail_unless(differing(middle.begin()->second, seed_answer) > 0);
+  for (const auto &[pts, mask] : middle)
+    fail_unless(iou(mask, initial[pts]) > 0.8,
+                "IoU %.3f with the run without a seek at %" GST_TIME_FORMAT,
+                iou(mask, initial[pts]), GST_TIME_ARGS(pts));
   gst_object_unref(sink);
   gst_object_unref(pipeline);
 }
@@ -223,7 +254,7 @@ GST_END_TEST;
 
 /* ---- caps ---------------------------------------------------------------------------------- */
 
-GST_START_TEST(test_resolution_change_restarts_from_the_model) {
+GST_START_TEST(test_resolution_change_carries_the_mask) {
   for (const std::string &seed : {seed_path, full_seed_path}) {
     GstVideoInfo small = video_info("BGR", kSize);
     GstHarness *h = harness_new(kProps + seed, &small);
@@ -235,11 +266,11 @@ GST_START_TEST(test_resolution_change_restarts_from_the_model) {
     gst_harness_set_src_caps(h, gst_video_info_to_caps(&big));
     for (int t = 4; t < 8; ++t) {
       const cv::Mat mask = push_mask(h, moving(t, big_size), &big);
-      const cv::Rect square = object_rect(big_size, kSeedX * 2 + 3 * t);
-      fail_unless_equals_int(
-          mask.at<guint8>(square.y + square.height / 2, square.x + square.width / 2), 255);
-      if (seed == seed_path) // the object found again by the model, the background not
-        fail_unless_equals_int(mask.at<guint8>(230, 310), 0);
+      const cv::Mat truth = scene_mask(big_size, 2 * kSeedX + 3 * t);
+      if (seed == seed_path) // the object carried over, the background not
+        fail_unless(iou(mask, truth) > 0.9, "frame %d: IoU %.3f", t, iou(mask, truth));
+      else // nothing learned from a seed covering the frame: the seed again, then tracking
+        fail_unless(cv::countNonZero(mask & truth) == cv::countNonZero(truth), "frame %d", t);
     }
     fail_unless(pop_posted(watch.bus, GST_MESSAGE_ERROR).type == GST_MESSAGE_UNKNOWN);
     gst_harness_teardown(h);
@@ -426,8 +457,9 @@ static Suite *events_suite(void) {
   tcase_add_test(tc, test_state_kept_across_discont_and_gaps);
   tcase_add_test(tc, test_flush_restarts_tracking);
   tcase_add_test(tc, test_eos_then_new_stream_restarts_tracking);
-  tcase_add_test(tc, test_seek_restarts_tracking);
-  tcase_add_test(tc, test_resolution_change_restarts_from_the_model);
+  tcase_add_test(tc, test_seed_applies_at_seed_time);
+  tcase_add_test(tc, test_seek_goes_on_from_the_model);
+  tcase_add_test(tc, test_resolution_change_carries_the_mask);
   tcase_add_test(tc, test_format_change_keeps_state);
   tcase_add_test(tc, test_unsupported_formats_refused);
   tcase_add_test(tc, test_alpha_on_pinned_caps_names_the_fix);

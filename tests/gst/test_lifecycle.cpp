@@ -273,6 +273,8 @@ GST_START_TEST(test_properties_changed_from_other_threads) {
       {"model-out", other_model_out_path.c_str()},
       {"network", "none"},
       {"network", network_path.c_str()},
+      {"seed-time", "0"},
+      {"seed-time", "18446744073709551615"}, // unset: the first frame
   };
   // Every writable property is in the list.
   guint n_props = 0;
