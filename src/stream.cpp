@@ -244,6 +244,7 @@ bool StreamController::start(const StreamInputs &inputs, int working_size, Repor
   inputs_ = requested_ = inputs;
   inputs_.network_path = network_path;
   working_size_ = working_size;
+  warmUp(reports);
   if (!restart(reports))
     return false;
   started_ = true;
@@ -260,6 +261,41 @@ void StreamController::stop() {
   *this = StreamController();
   network_ = network;
   inputs_.network_path = network_path;
+}
+
+// The first frames of a stream paid for work done once: OpenCV fills its colour conversion
+// tables on first use (about 100 ms in a process for BGR to Lab) and the network sets itself up
+// for its input's shape. Paid by the first frames, that work made every live stream drop frames at
+// its start; here, at start, no frame waits for it. A throwaway tracker using the stream's network
+// follows a square through textured I420 frames of the usual 16:9 shape at twice the working
+// size, so the reduction, the conversion, the flow, the network at the shape a 16:9 stream gives
+// it and the upsampling back to the frame have all run once.
+void StreamController::warmUp(Reports &reports) {
+  try {
+    Segmenter segmenter = freshSegmenter(nullptr);
+    SegmenterParams params;
+    params.working_size = working_size_;
+    segmenter.setParams(params);
+    const int width = 2 * working_size_, height = std::max(kMinWorkingSide, width * 9 / 16) / 2 * 2;
+    // Textured and moving, so that the flow, the camera's motion fit and the network all work.
+    cv::Mat texture(height, width, CV_8U);
+    cv::RNG(1).fill(texture, cv::RNG::UNIFORM, 30, 90);
+    const cv::Mat u(height / 2, width / 2, CV_8U, cv::Scalar(140));
+    const cv::Mat v(height / 2, width / 2, CV_8U, cv::Scalar(110));
+    for (int step = 0; step < 3; ++step) {
+      cv::Mat y = texture.clone(), seed = cv::Mat::zeros(y.size(), CV_8U);
+      const cv::Rect object(width / 3 + 4 * step, height / 3, width / 4, height / 4);
+      y(object).setTo(170);
+      seed(object).setTo(255);
+      const FrameView frame = FrameView::fromI420(y, u, v, YuvMatrix::bt709());
+      if (step == 0)
+        segmenter.seed(frame, seed);
+      else
+        segmenter.process(frame);
+    }
+  } catch (const std::exception &e) { // only time is lost: the first frames pay instead
+    reports.push_back(info(std::string("warming up failed: ") + e.what()));
+  }
 }
 
 // A new tracker with the model (when there is one) and the network in use.

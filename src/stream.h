@@ -147,6 +147,7 @@ private:
   bool startFrom(const FrameView &frame, const cv::Mat &mask);
   void takeNetworkChange(const StreamInputs &wanted, Reports &reports);
   Segmenter freshSegmenter(const Model *model) const;
+  void warmUp(Reports &reports);
 
   // What the active inputs loaded to.
   std::optional<Model> model_;       // from inputs_.model_path

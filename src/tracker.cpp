@@ -354,6 +354,13 @@ struct Tracker::State {
   bool lost = false;
   cv::Mat shown; // CV_8U at working size: the mask the last frame gave out (see steadyMask)
 
+  // Tracking starts on images of this size. OpenCV's DIS flow keeps buffers from the size it
+  // last ran at and crashed on images of another size: a new size gets a new flow.
+  void startAt(cv::Size image) {
+    if (image != size)
+      flow = createFlow();
+    size = image;
+  }
   cv::Mat carry(const cv::Mat &gray);
   FusionCues cuesOf(const cv::Mat &carried, const CarriedShape &shape, const cv::Mat &appearance,
                     const cv::Mat &motion, const cv::Mat &gray) const;
@@ -597,7 +604,7 @@ Result Tracker::seed(const cv::Mat &image, const cv::Mat &seed_mask) {
   if (cv::countNonZero(mask) == 0)
     throw Error("flagmask: the seed mask has no object pixel at the working resolution");
   s.started = false;
-  s.size = image.size();
+  s.startAt(image.size());
   if (!s.model.trained())
     s.model.add(image, mask);
   cv::Mat gray, lab;
@@ -623,7 +630,7 @@ Result Tracker::process(const cv::Mat &small) {
   if (!s.started) {
     if (!s.model.trained())
       throw Error("flagmask: nothing to track: neither a seed mask nor a trained model");
-    s.size = small.size();
+    s.startAt(small.size());
   }
   cv::Mat gray, lab, appearance;
   cv::cvtColor(small, gray, cv::COLOR_BGR2GRAY);
@@ -689,6 +696,10 @@ void Tracker::restartFromModel() {
   s.lost = false;
   s.prev_gray.release();
   s.prev_mask.release();
+  // DIS starts from the flow it is given and keeps state of its own between calls: a new one
+  // makes a restart track exactly as a new tracker would.
+  s.flow_back.release();
+  s.flow = createFlow();
   s.shown.release();
   s.prev_area = 0;
 }
