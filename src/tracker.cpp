@@ -332,6 +332,29 @@ cv::Ptr<cv::DISOpticalFlow> createFlow() {
   return flow;
 }
 
+// The pieces (8-connected) of region that hold a pixel of core. Both CV_8U, the same size.
+cv::Mat piecesHolding(const cv::Mat &region, const cv::Mat &core) {
+  cv::Mat labels;
+  const int n = cv::connectedComponents(region, labels, 8, CV_32S);
+  std::vector<uchar> keep(n, 0);
+  for (int y = 0; y < labels.rows; ++y) {
+    const int *l = labels.ptr<int>(y);
+    const uchar *c = core.ptr<uchar>(y);
+    for (int x = 0; x < labels.cols; ++x)
+      if (c[x])
+        keep[l[x]] = 255;
+  }
+  keep[0] = 0; // the background of region
+  cv::Mat out(region.size(), CV_8U);
+  for (int y = 0; y < labels.rows; ++y) {
+    const int *l = labels.ptr<int>(y);
+    uchar *o = out.ptr<uchar>(y);
+    for (int x = 0; x < labels.cols; ++x)
+      o[x] = keep[l[x]];
+  }
+  return out;
+}
+
 } // namespace
 
 struct Tracker::State {
@@ -449,33 +472,6 @@ cv::Mat Tracker::State::decide(const cv::Mat &probability, PieceTest pieces) con
   cv::Mat mask = keepObjectPieces(probability > params.threshold, pieces);
   fillSmallHoles(mask);
   return mask;
-}
-
-// Looks for the object by appearance alone: the largest confident blob, if it is about the size
-// the object had when last seen.
-// Looks for the object by appearance alone: the largest confident blob, if it is about the size
-// the object had when last seen.
-// The pieces (8-connected) of region that hold a pixel of core. Both CV_8U, the same size.
-cv::Mat piecesHolding(const cv::Mat &region, const cv::Mat &core) {
-  cv::Mat labels;
-  const int n = cv::connectedComponents(region, labels, 8, CV_32S);
-  std::vector<uchar> keep(n, 0);
-  for (int y = 0; y < labels.rows; ++y) {
-    const int *l = labels.ptr<int>(y);
-    const uchar *c = core.ptr<uchar>(y);
-    for (int x = 0; x < labels.cols; ++x)
-      if (c[x])
-        keep[l[x]] = 255;
-  }
-  keep[0] = 0; // the background of region
-  cv::Mat out(region.size(), CV_8U);
-  for (int y = 0; y < labels.rows; ++y) {
-    const int *l = labels.ptr<int>(y);
-    uchar *o = out.ptr<uchar>(y);
-    for (int x = 0; x < labels.cols; ++x)
-      o[x] = keep[l[x]];
-  }
-  return out;
 }
 
 // Looks for the object by appearance alone: the largest confident blob, grown into the pixels
