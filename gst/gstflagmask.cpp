@@ -101,6 +101,7 @@ GST_DEBUG_CATEGORY(gst_flag_mask_debug);
 #define DEFAULT_PROP_ADAPT_RATE (flagmask::SegmenterParams{}.adapt_rate)
 #define DEFAULT_PROP_HYSTERESIS (flagmask::SegmenterParams{}.hysteresis)
 #define DEFAULT_PROP_POST_MESSAGES FALSE
+#define DEFAULT_PROP_KEEP_UP TRUE
 #define DEFAULT_PROP_INVERT (flagmask::OutputStyle{}.invert)
 #define DEFAULT_PROP_FEATHER (flagmask::OutputStyle{}.feather)
 
@@ -123,6 +124,7 @@ enum {
   PROP_MODEL_OUT,
   PROP_NETWORK,
   PROP_SEED_TIME,
+  PROP_KEEP_UP,
 };
 
 // The network property's value that turns the refinement network off.
@@ -154,6 +156,7 @@ struct Settings {
   flagmask::OutputStyle output;
   std::string model_out;
   bool post_messages = DEFAULT_PROP_POST_MESSAGES;
+  bool keep_up = DEFAULT_PROP_KEEP_UP;
   bool format_has_alpha = false; // of the negotiated format, for mode changes while playing
 };
 
@@ -168,6 +171,13 @@ struct _GstFlagMask {
   // Nothing is posted while it is held.
   std::mutex stream_lock;
   flagmask::StreamController stream;
+  // The latest lateness downstream reported (QoS) since the last frame and the running time of
+  // the frame it was about, for keep-up, and whether the last frame found the stream further
+  // behind than keep-up catches up on soon. Guarded by the object lock.
+  gboolean late_reported;
+  GstClockTimeDiff late_by;
+  GstClockTime late_at;
+  gboolean far_behind;
 };
 
 #define gst_flag_mask_parent_class parent_class
@@ -308,6 +318,9 @@ static void set_property(GstFlagMask *self, guint prop_id, const GValue *value, 
   case PROP_POST_MESSAGES:
     s.post_messages = g_value_get_boolean(value);
     break;
+  case PROP_KEEP_UP:
+    s.keep_up = g_value_get_boolean(value);
+    break;
   case PROP_INVERT:
     s.output.invert = g_value_get_boolean(value);
     break;
@@ -371,6 +384,9 @@ static void get_property(GstFlagMask *self, guint prop_id, GValue *value, GParam
     break;
   case PROP_POST_MESSAGES:
     g_value_set_boolean(value, s.post_messages);
+    break;
+  case PROP_KEEP_UP:
+    g_value_set_boolean(value, s.keep_up);
     break;
   case PROP_INVERT:
     g_value_set_boolean(value, s.output.invert);
@@ -535,7 +551,48 @@ static gboolean gst_flag_mask_sink_event(GstBaseTransform *trans, GstEvent *even
   return GST_BASE_TRANSFORM_CLASS(parent_class)->sink_event(trans, event);
 }
 
+// Downstream's word on how late frames reach it (a QoS event) is kept for the next frame, which
+// keep-up may leave unanalysed. GstBaseTransform drops frames it expects to be late (the qos
+// property): with keep-up that is the last resort, so it hears of the lateness only when the
+// stream is further behind than carrying frames catches up on soon; the event goes on upstream in
+// every case.
+static gboolean gst_flag_mask_src_event(GstBaseTransform *trans, GstEvent *event) {
+  if (GST_EVENT_TYPE(event) != GST_EVENT_QOS)
+    return GST_BASE_TRANSFORM_CLASS(parent_class)->src_event(trans, event);
+  GstFlagMask *self = GST_FLAG_MASK(trans);
+  GstClockTimeDiff jitter = 0;
+  GstClockTime at = GST_CLOCK_TIME_NONE;
+  gst_event_parse_qos(event, nullptr, nullptr, &jitter, &at);
+  GST_OBJECT_LOCK(self);
+  if (!self->late_reported || jitter >= self->late_by) {
+    self->late_by = jitter;
+    self->late_at = at;
+  }
+  self->late_reported = TRUE;
+  const bool drops_first = !self->settings.keep_up || self->far_behind;
+  GST_OBJECT_UNLOCK(self);
+  if (drops_first)
+    return GST_BASE_TRANSFORM_CLASS(parent_class)->src_event(trans, event);
+  return gst_pad_push_event(GST_BASE_TRANSFORM_SINK_PAD(trans), event);
+}
+
 /* ---- per frame ----------------------------------------------------------------------------- */
+
+// The lateness downstream reported since the last frame, when keep-up is on and there was a report.
+static void take_lateness(GstFlagMask *self, bool keep_up, flagmask::FrameTime &time) {
+  g_autoptr(GMutexLocker) lock = g_mutex_locker_new(GST_OBJECT_GET_LOCK(self));
+  if (keep_up && self->late_reported) {
+    time.late_by = self->late_by;
+    if (GST_CLOCK_TIME_IS_VALID(self->late_at))
+      time.late_at = static_cast<std::int64_t>(self->late_at);
+  }
+  self->late_reported = FALSE;
+}
+
+static void note_far_behind(GstFlagMask *self, bool far_behind) {
+  g_autoptr(GMutexLocker) lock = g_mutex_locker_new(GST_OBJECT_GET_LOCK(self));
+  self->far_behind = far_behind;
+}
 
 // Where the buffer lies in the media: its stream time (which a seek does not change, unlike its
 // running time) and its duration, or the frame period of the caps when it carries none.
@@ -548,6 +605,10 @@ static flagmask::FrameTime frame_time(GstFlagMask *self, GstVideoFrame *frame) {
         gst_segment_to_stream_time(segment, GST_FORMAT_TIME, GST_BUFFER_PTS(buf));
     if (GST_CLOCK_TIME_IS_VALID(position))
       time.position = static_cast<std::int64_t>(position);
+    const guint64 running =
+        gst_segment_to_running_time(segment, GST_FORMAT_TIME, GST_BUFFER_PTS(buf));
+    if (GST_CLOCK_TIME_IS_VALID(running))
+      time.running = static_cast<std::int64_t>(running);
   }
   if (GST_BUFFER_DURATION_IS_VALID(buf))
     time.duration = static_cast<std::int64_t>(GST_BUFFER_DURATION(buf));
@@ -562,7 +623,8 @@ static flagmask::FrameTime frame_time(GstFlagMask *self, GstVideoFrame *frame) {
 static GstFlowReturn process_frame(GstFlagMask *self, GstVideoFrame *frame) {
   const Settings settings = copy_settings(self);
   flagmask::FrameView view = gst_flag_mask_frame_view(frame);
-  const flagmask::FrameTime time = frame_time(self, frame);
+  flagmask::FrameTime time = frame_time(self, frame);
+  take_lateness(self, settings.keep_up, time);
   flagmask::FrameFacts facts;
   const flagmask::FrameStatus status =
       with_stream(self, [&](flagmask::StreamController &stream, flagmask::Reports &reports) {
@@ -577,6 +639,7 @@ static GstFlowReturn process_frame(GstFlagMask *self, GstVideoFrame *frame) {
   case flagmask::FrameStatus::Done:
     break;
   }
+  note_far_behind(self, facts.far_behind);
   gst_flag_mask_publish_frame(GST_BASE_TRANSFORM(self), frame->buffer, facts,
                               settings.post_messages);
   return GST_FLOW_OK;
@@ -719,9 +782,23 @@ static void install_properties(GObjectClass *gobject_class) {
                            "Post an element message named \"flagmask\" on the bus for every frame: "
                            "timestamp, stream-time, running-time, area (fraction of the frame), "
                            "x, y, width, height (the object's box in frame pixels, 0 when lost), "
-                           "confidence (0..1) and state (\"tracking\" or \"lost\"). Takes effect "
-                           "from the next frame",
+                           "confidence (0..1), state (\"tracking\" or \"lost\") and analysis "
+                           "(\"full\", or \"carried\" when keep-up left the frame unanalysed). "
+                           "Takes effect from the next frame",
                            DEFAULT_PROP_POST_MESSAGES, playing));
+  g_object_class_install_property(
+      gobject_class, PROP_KEEP_UP,
+      g_param_spec_boolean("keep-up", "Keep up",
+                           "When downstream reports frames late (QoS, as a live sink with "
+                           "qos=true does), move the last mask along the object's motion on the "
+                           "frames that are already late, and on all but one in 2 to 4 while the "
+                           "element's own work does not fit in the frame period, instead of "
+                           "letting them be dropped: every frame goes out, and every frame is "
+                           "analysed again once there is time. Frames are dropped (the qos "
+                           "property) only when the stream is further behind than that catches "
+                           "up on. Off: every frame is analysed, and late ones are dropped. Takes "
+                           "effect from the next frame",
+                           DEFAULT_PROP_KEEP_UP, playing));
   g_object_class_install_property(
       gobject_class, PROP_INVERT,
       g_param_spec_boolean("invert", "Invert",
@@ -782,6 +859,7 @@ static void gst_flag_mask_class_init(GstFlagMaskClass *klass) {
   trans_class->stop = GST_DEBUG_FUNCPTR(gst_flag_mask_stop);
   trans_class->transform_caps = GST_DEBUG_FUNCPTR(gst_flag_mask_transform_caps);
   trans_class->sink_event = GST_DEBUG_FUNCPTR(gst_flag_mask_sink_event);
+  trans_class->src_event = GST_DEBUG_FUNCPTR(gst_flag_mask_src_event);
   filter_class->set_info = GST_DEBUG_FUNCPTR(gst_flag_mask_set_info);
   filter_class->transform_frame_ip = GST_DEBUG_FUNCPTR(gst_flag_mask_transform_frame_ip);
 

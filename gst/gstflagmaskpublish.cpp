@@ -90,7 +90,7 @@ void post_frame_message(GstBaseTransform *trans, GstBuffer *buf,
       "running-time", G_TYPE_UINT64, running_time, "area", G_TYPE_DOUBLE, found ? facts.area : 0.0,
       "x", G_TYPE_INT, box.x, "y", G_TYPE_INT, box.y, "width", G_TYPE_INT, box.width, "height",
       G_TYPE_INT, box.height, "confidence", G_TYPE_DOUBLE, facts.confidence, "state", G_TYPE_STRING,
-      state_name(facts), nullptr);
+      state_name(facts), "analysis", G_TYPE_STRING, facts.analysed ? "full" : "carried", nullptr);
   gst_element_post_message(GST_ELEMENT(trans), gst_message_new_element(GST_OBJECT(trans), s));
 }
 

@@ -3,7 +3,34 @@
 #include "error.h"
 #include "scale.h"
 
+#include <opencv2/imgproc.hpp>
+
+#include <optional>
+
 namespace flagmask {
+
+namespace {
+
+// The centre of a working-size mask's object pixels, in the frame's pixels; none when it has none.
+std::optional<cv::Point2d> objectCentre(const cv::Mat &mask, cv::Size frame) {
+  const cv::Moments m = cv::moments(mask, true);
+  if (m.m00 <= 0)
+    return std::nullopt;
+  return cv::Point2d((m.m10 / m.m00 + 0.5) * frame.width / mask.cols - 0.5,
+                     (m.m01 / m.m00 + 0.5) * frame.height / mask.rows - 0.5);
+}
+
+// mask moved by shift whole pixels: what leaves the frame is lost, where nothing came is 0.
+cv::Mat shiftedMask(const cv::Mat &mask, cv::Point shift) {
+  cv::Mat out = cv::Mat::zeros(mask.size(), mask.type());
+  const cv::Rect whole(cv::Point(), mask.size());
+  const cv::Rect to = (whole + shift) & whole;
+  if (!to.empty())
+    mask(to - shift).copyTo(out(to));
+  return out;
+}
+
+} // namespace
 
 Segmenter::Segmenter(const SegmenterParams &params) : tracker_(params) {
   setParams(params);
@@ -27,10 +54,11 @@ Result Segmenter::seed(const FrameView &frame, const cv::Mat &mask) {
     throw Error("flagmask: the seed mask must be a non-empty 8-bit single-channel image");
   begin(frame.size());
   const cv::Mat full_seed = resizeMask(mask, frame_size_);
-  Result r =
-      tracker_.seed(workingImage(frame, working_size_), upscaleMask(full_seed, working_size_));
+  const cv::Mat working_seed = upscaleMask(full_seed, working_size_);
+  Result r = tracker_.seed(workingImage(frame, working_size_), working_seed);
   r.mask = full_seed; // the seed frame's answer is the seed, exactly
   r.box = scaleRect(r.box, working_size_, frame_size_);
+  remember(r, objectCentre(working_seed, frame_size_), true);
   return r;
 }
 
@@ -43,9 +71,43 @@ Result Segmenter::process(const FrameView &frame) {
   const bool upsampled = guidedBack();
   Result r =
       tracker_.process(workingImage(frame, working_size_, upsampled ? &guide_small_ : nullptr));
+  const std::optional<cv::Point2d> centre = objectCentre(r.mask, frame_size_);
   r.mask = fullMask(r.mask, frame);
   r.box = scaleRect(r.box, working_size_, frame_size_);
+  remember(r, centre, false);
   return r;
+}
+
+Result Segmenter::carry(const FrameView &frame) {
+  if (last_.mask.empty())
+    throw Error("flagmask: no frame was analysed yet, there is no mask to carry");
+  if (frame.size() != frame_size_)
+    throw Error("flagmask: the frame size changed from " + sizeText(frame_size_) + " to " +
+                sizeText(frame.size()) + " without a reset");
+  ++since_analysed_;
+  const cv::Point2d moved = velocity_ * since_analysed_;
+  const cv::Point shift(cvRound(moved.x), cvRound(moved.y));
+  Result r = last_;
+  r.probability = cv::Mat(); // nothing was analysed
+  if (shift == cv::Point())
+    return r;
+  r.mask = shiftedMask(last_.mask, shift);
+  r.box = (last_.box + shift) & cv::Rect(cv::Point(), frame_size_);
+  r.area = r.box.empty() ? 0.0 : cv::countNonZero(r.mask(r.box)) / double(frame_size_.area());
+  return r;
+}
+
+// The object's motion per frame is the move of its centre between the last two analysed frames;
+// a seed or a frame without the object starts it again from rest.
+void Segmenter::remember(const Result &r, std::optional<cv::Point2d> centre, bool seeded) {
+  velocity_ = !seeded && has_centre_ && centre
+                  ? (*centre - centre_) / static_cast<double>(since_analysed_ + 1)
+                  : cv::Point2d();
+  has_centre_ = centre.has_value();
+  if (centre)
+    centre_ = *centre;
+  since_analysed_ = 0;
+  last_ = r;
 }
 
 Result Segmenter::seed(const cv::Mat &frame_bgr, const cv::Mat &mask) {
@@ -54,6 +116,10 @@ Result Segmenter::seed(const cv::Mat &frame_bgr, const cv::Mat &mask) {
 
 Result Segmenter::process(const cv::Mat &frame_bgr) {
   return process(FrameView::fromBgr(frame_bgr));
+}
+
+Result Segmenter::carry(const cv::Mat &frame_bgr) {
+  return carry(FrameView::fromBgr(frame_bgr));
 }
 
 // Only a mask from a reduced frame comes back along the frame's edges; a frame under

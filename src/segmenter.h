@@ -13,6 +13,7 @@
 #include <opencv2/core.hpp>
 
 #include <functional>
+#include <optional>
 
 namespace flagmask {
 
@@ -43,26 +44,53 @@ public:
   // Segments the next frame. Without a seed, starts from the model alone; throws Error when there
   // is neither a seed nor a trained model, or when the frame size changed without a reset.
   Result process(const FrameView &frame);
+  // A frame left unanalysed because the stream is behind: the last analysed frame's answer moved
+  // by the object's motion over the frames before it, at a small part of process()'s cost. The
+  // tracker does not see the frame (the next process() follows on from the last analysed one).
+  // Throws Error before any frame was seeded or processed, or for a frame of another size.
+  Result carry(const FrameView &frame);
+  // A frame was seeded or processed since the last reset: carry() has an answer to move.
+  bool canCarry() const { return !last_.mask.empty(); }
   // The same for 8-bit BGR images, as OpenCV decodes them (the tools and tests).
   Result seed(const cv::Mat &frame_bgr, const cv::Mat &mask);
   Result process(const cv::Mat &frame_bgr);
+  Result carry(const cv::Mat &frame_bgr);
 
   // Forgets the temporal state (not the model): the next frame starts afresh.
-  void reset() { tracker_.reset(); }
+  void reset() {
+    tracker_.reset();
+    forgetLast();
+  }
   // See Tracker::restartFromModel (a seek).
-  void restartFromModel() { tracker_.restartFromModel(); }
+  void restartFromModel() {
+    tracker_.restartFromModel();
+    forgetLast();
+  }
   bool started() const { return tracker_.started(); }
 
 private:
   bool guidedBack() const;
   cv::Mat fullMask(const cv::Mat &mask, const FrameView &frame);
   void begin(cv::Size frame);
+  void forgetLast() {
+    last_ = Result();
+    has_centre_ = false;
+  }
+  void remember(const Result &r, std::optional<cv::Point2d> centre, bool seeded);
 
   SegmenterParams params_;
   Tracker tracker_;
   GuidedUpsampler upsampler_;
   cv::Mat guide_small_; // the upsampler's guide plane at the working size
   cv::Size frame_size_, working_size_;
+
+  // For carry(): the last analysed frame's answer at the frame's size, the object's centre on it
+  // (frame pixels), its motion per frame between the last two analysed frames, and the frames
+  // since the last analysed one.
+  Result last_;
+  cv::Point2d centre_, velocity_;
+  bool has_centre_ = false;
+  int since_analysed_ = 0;
 };
 
 } // namespace flagmask

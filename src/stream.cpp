@@ -8,6 +8,7 @@
 
 #include <unistd.h> // access(2): whether this process may write a file
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -321,11 +322,13 @@ bool StreamController::restart(Reports &reports) {
   flushed_ = false;
   last_mask_.release();
   handover_.release();
+  pacer_.reset();
   return true;
 }
 
 void StreamController::flush() {
   flushed_ = true;
+  pacer_.reset();      // what was late belongs to the stream before the flush
   handover_.release(); // the last frame's mask belongs to another place in the stream
 }
 
@@ -523,6 +526,20 @@ Result StreamController::segment(const FrameView &frame, const SegmenterParams &
   return segmenter_.process(frame);
 }
 
+// Whether the pacer has this frame analysed, for the stream's lateness.
+bool StreamController::analyseThis(const FrameTime &time, Reports &reports) {
+  if (time.late_by)
+    pacer_.reportLateness(*time.late_by, time.late_at);
+  const int interval = pacer_.interval();
+  const bool paced = pacer_.analyseNext(time.duration, time.running);
+  if (pacer_.interval() != interval)
+    reports.push_back(info(pacer_.interval() > 1 ? "the stream is behind: analysing one frame in " +
+                                                       std::to_string(pacer_.interval())
+                                                 : "the stream keeps up again: analysing every "
+                                                   "frame"));
+  return paced;
+}
+
 // Starts tracking from mask on this frame; false when the mask is too small to be seen at the
 // working size (the model then looks for the object).
 bool StreamController::startFrom(const FrameView &frame, const cv::Mat &mask) {
@@ -553,9 +570,18 @@ FrameStatus StreamController::process(FrameView &frame, const FrameTime &time,
     cv::Mat box_seed;
     if (seeding && !cutBoxSeed(frame, box_seed, reports))
       return FrameStatus::Failed;
-    const Result result = segment(frame, params, box_seed, seeding);
+    const auto began = std::chrono::steady_clock::now();
+    // A frame that starts something (a seed, a new size, a seek) is analysed whatever the pace,
+    // and its cost (a seed trains the model) says nothing about the frames after it.
+    const bool starts = seeding || !handover_.empty() || !segmenter_.canCarry();
+    const bool analyse = analyseThis(time, reports) || starts;
+    const Result result =
+        analyse ? segment(frame, params, box_seed, seeding) : segmenter_.carry(frame);
     applyMode(frame, outputMask(result.mask, output), output.mode, output.style);
-    facts = {result.box, result.area, result.confidence, result.state};
+    if (!starts)
+      pacer_.finished(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count(), analyse);
+    facts = {result.box, result.area, result.confidence, result.state, analyse, pacer_.farBehind()};
     last_mask_ = result.mask;
     if (!origin_) // the frame tracking started from
       origin_ = time.position;

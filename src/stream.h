@@ -8,6 +8,7 @@
 
 #include "frame.h"
 #include "model.h"
+#include "pace.h"
 #include "params.h"
 #include "segmenter.h"
 
@@ -51,7 +52,7 @@ using Reports = std::vector<Report>;
 struct StreamInputs {
   std::string model_path, seed_path, seed_box, network_path;
   bool network_default = false;
-  std::optional<std::int64_t> seed_time;
+  std::optional<std::int64_t> seed_time{};
 
   // Nothing to start tracking from (a network alone is not).
   bool empty() const { return model_path.empty() && seed_path.empty() && seed_box.empty(); }
@@ -75,11 +76,17 @@ struct OutputStyle {
 // depend on the width (a box filter over the object's box grown by it).
 constexpr int kMaxFeather = 64;
 
-// Where a frame lies in its stream, in nanoseconds of stream time (the position in the media,
-// which a seek does not change), when known.
+// Where a frame lies in its stream, in nanoseconds: its stream time (the position in the media,
+// which a seek does not change), its duration and its running time (the clock's, which QoS speaks
+// in), when known; and what downstream last said about the stream's lateness (a QoS event since
+// the last frame: late_by, negative when early, about the frame at running time late_at). Without
+// a report every frame is analysed.
 struct FrameTime {
-  std::optional<std::int64_t> position;
-  std::optional<std::int64_t> duration;
+  std::optional<std::int64_t> position{};
+  std::optional<std::int64_t> duration{};
+  std::optional<std::int64_t> running{};
+  std::optional<std::int64_t> late_by{};
+  std::optional<std::int64_t> late_at{};
 };
 
 // What one frame found, in frame pixels.
@@ -88,6 +95,8 @@ struct FrameFacts {
   double area = 0;
   double confidence = 0;
   TrackState state = TrackState::Lost;
+  bool analysed = true;    // false: carried from the last analysed frame, the stream being behind
+  bool far_behind = false; // later than carrying alone catches up on soon (see Pacer::farBehind)
 
   bool found() const { return state == TrackState::Tracking && !box.empty(); }
 };
@@ -127,6 +136,8 @@ public:
   // One frame: takes inputs that changed since the last frame (loading files here, between two
   // frames), seeds or tracks, and writes the output into the frame in place. time places the
   // frame in the stream: a seed applies to the frame it belongs to (StreamInputs::seed_time).
+  // When downstream reports frames late and this work is what does not fit in the frame period,
+  // only some frames are analysed and the others carry the last answer along (see Pacer).
   FrameStatus process(FrameView &frame, const FrameTime &time, const StreamInputs &inputs,
                       const SegmenterParams &params, const OutputStyle &output, FrameFacts &facts,
                       Reports &reports);
@@ -145,6 +156,7 @@ private:
   Result segment(const FrameView &frame, const SegmenterParams &params, const cv::Mat &box_seed,
                  bool seeding);
   bool startFrom(const FrameView &frame, const cv::Mat &mask);
+  bool analyseThis(const FrameTime &time, Reports &reports);
   void takeNetworkChange(const StreamInputs &wanted, Reports &reports);
   Segmenter freshSegmenter(const Model *model) const;
   void warmUp(Reports &reports);
@@ -170,6 +182,7 @@ private:
   cv::Size frame_size_;
   int working_size_ = kDefaultWorkingSize;
   bool unsaved_ = false; // frames went through the tracker since takeUnsavedModel()
+  Pacer pacer_;
 };
 
 // Writes the learned model to path. The report, when there is one, is a warning naming the file

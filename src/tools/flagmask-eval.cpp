@@ -62,6 +62,8 @@ std::string usage() {
        "                      fraction), then jump to TO (FROM <= TO) and go on from what was\n"
        "                      learned; prints J from 10 frames after the jump on, beside J of the\n"
        "                      same frames without the jump\n"
+       "  --analyse-every K   analyse one frame in K and carry the mask to the others, as the\n"
+       "                      element does when a live stream is behind (default 1: every frame)\n"
        "  -h, --help          this text\n";
   return u.str();
 }
@@ -72,6 +74,7 @@ struct Options {
   std::string model, fusion, network = flagmask::defaultNetworkPath();
   flagmask::SegmenterParams params;
   double seek_from = -1, seek_to = -1; // --seek, as fractions of a sequence; none when < 0
+  int analyse_every = 1;
 };
 
 // Frames after a seek whose J is compared: those from the seek on, once the tracker has had this
@@ -124,6 +127,10 @@ Options parse(int argc, char **argv) {
       o.seek_to = cli::number(a, v.substr(comma + 1));
       if (o.seek_from < 0 || o.seek_to > 1 || o.seek_from > o.seek_to)
         throw cli::UsageError("--seek FROM,TO needs 0 <= FROM <= TO <= 1");
+    } else if (a == "--analyse-every") {
+      o.analyse_every = static_cast<int>(cli::number(a, cli::value(argc, argv, i)));
+      if (o.analyse_every < 1)
+        throw cli::UsageError("--analyse-every needs a whole number of at least 1");
     } else if (a == "--temporal-weight") {
       o.params.temporal_weight = cli::number(a, cli::value(argc, argv, i));
     } else {
@@ -220,7 +227,9 @@ Row evaluate(const Options &o, const std::string &name) {
     const cv::Mat frame = flagmask::loadFrame(frames[i].string());
     const cv::Mat truth = loadTruth(truths[i], frame.size());
     const auto t0 = std::chrono::steady_clock::now();
-    const flagmask::Result r = i == 0 ? segmenter.seed(frame, truth) : segmenter.process(frame);
+    const flagmask::Result r = i == 0                     ? segmenter.seed(frame, truth)
+                               : i % o.analyse_every == 0 ? segmenter.process(frame)
+                                                          : segmenter.carry(frame);
     seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     score.add(r.mask, truth);
     if (!out_dir.empty())

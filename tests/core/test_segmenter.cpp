@@ -554,4 +554,53 @@ TEST(Segmenter, HysteresisKeepsTheFlag) {
   }
 }
 
+// --- carry: frames left unanalysed when a live stream is behind
+// -----------------------------------
+
+// The magenta square moves 6 pixels a frame to the right on the textured background.
+cv::Rect movingSquare(int frame) {
+  return cv::Rect(60 + 6 * frame, 90, 60, 60);
+}
+
+TEST(Segmenter, CarryMovesTheLastMaskAlongTheObjectsMotion) {
+  flagmask::Segmenter segmenter;
+  segmenter.seed(texturedScene(kFlagSize, movingSquare(0)), rectMask(kFlagSize, movingSquare(0)));
+  for (int t = 1; t <= 2; ++t)
+    segmenter.process(texturedScene(kFlagSize, movingSquare(t)));
+  for (int t = 3; t <= 4; ++t) {
+    const flagmask::Result carried = segmenter.carry(texturedScene(kFlagSize, movingSquare(t)));
+    const cv::Mat truth = rectMask(kFlagSize, movingSquare(t));
+    // Where the square is now, not where it was on the last analysed frame.
+    EXPECT_GT(flagmask::jaccard(carried.mask, truth), 0.85) << t;
+    EXPECT_LT(flagmask::jaccard(carried.mask, rectMask(kFlagSize, movingSquare(2))), 0.85) << t;
+    EXPECT_NEAR(carried.box.x, movingSquare(t).x, 3) << t;
+    EXPECT_TRUE(carried.probability.empty()); // nothing was analysed
+  }
+  // The next analysed frame follows on from the last analysed one, two frames back.
+  const flagmask::Result next = segmenter.process(texturedScene(kFlagSize, movingSquare(5)));
+  EXPECT_GT(flagmask::jaccard(next.mask, rectMask(kFlagSize, movingSquare(5))), 0.85);
+}
+
+TEST(Segmenter, CarryNeedsAnAnalysedFrame) {
+  flagmask::Segmenter segmenter;
+  const cv::Mat frame = texturedScene(kFlagSize, movingSquare(0));
+  EXPECT_FALSE(segmenter.canCarry());
+  EXPECT_THROW(segmenter.carry(frame), flagmask::Error);
+  segmenter.seed(frame, rectMask(kFlagSize, movingSquare(0)));
+  EXPECT_TRUE(segmenter.canCarry());
+  // The seed gives no motion yet: its mask stays where it is.
+  EXPECT_EQ(cv::countNonZero(segmenter.carry(frame).mask != rectMask(kFlagSize, movingSquare(0))),
+            0);
+  segmenter.reset();
+  EXPECT_FALSE(segmenter.canCarry());
+  EXPECT_THROW(segmenter.carry(frame), flagmask::Error);
+}
+
+TEST(Segmenter, CarryRefusesAFrameOfAnotherSize) {
+  flagmask::Segmenter segmenter;
+  segmenter.seed(texturedScene(kFlagSize, movingSquare(0)), rectMask(kFlagSize, movingSquare(0)));
+  EXPECT_THROW(segmenter.carry(texturedScene(cv::Size(160, 120), movingSquare(0))),
+               flagmask::Error);
+}
+
 } // namespace

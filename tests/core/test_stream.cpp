@@ -305,6 +305,51 @@ TEST_F(StreamTest, ASeekBackBeforeTheSeedsFrameAppliesItAgainWhenItComes) {
   EXPECT_EQ(differing(timedFrame(3, x(3)), squareMask(20)), 0); // the seed, on its own frame
 }
 
+// --- a live stream that falls behind -------------------------------------------------------------
+
+TEST_F(StreamTest, LateFramesAreCarriedAlongTheObjectAndStillWritten) {
+  ASSERT_TRUE(start({"", seed_path, "", ""}));
+  constexpr std::int64_t kTinyPeriod = 1000; // 1 us: no frame's analysis fits in it
+  int carried = 0;
+  for (int i = 0; i < 12; ++i) {
+    time = {i * kTinyPeriod, kTinyPeriod, i * kTinyPeriod, 5'000'000, std::nullopt};
+    const cv::Mat mask = frame(clipX(i));
+    EXPECT_LT(differing(mask, squareMask(clipX(i))), kSize.area() / 50) << i;
+    if (i == 0) {
+      EXPECT_TRUE(facts.analysed); // a seed is always analysed
+    }
+    carried += !facts.analysed;
+  }
+  EXPECT_GT(carried, 4);
+  EXPECT_EQ(userReports(reports), 0);
+  stream.flush(); // a seek: the next frames start over, every one analysed
+  time = {12 * kTinyPeriod, kTinyPeriod};
+  frame(clipX(12));
+  EXPECT_TRUE(facts.analysed);
+}
+
+TEST_F(StreamTest, FramesAlreadyLateAreCarriedEvenWhenTheAnalysisFits) {
+  ASSERT_TRUE(start({"", seed_path, "", ""}));
+  std::string decisions;
+  for (int i = 0; i < 10; ++i) {
+    time = {i * kPeriod, kPeriod, i * kPeriod};
+    if (i == 2) // downstream rendered frame 1 120 ms late: frames 2..4 are due already
+      time.late_by = 120'000'000, time.late_at = kPeriod;
+    EXPECT_LT(differing(frame(clipX(i)), squareMask(clipX(i))), kSize.area() / 50) << i;
+    decisions += facts.analysed ? 'A' : 'c';
+  }
+  EXPECT_EQ(decisions, "AAcccAAAAA");
+}
+
+TEST_F(StreamTest, WithoutLateReportsEveryFrameIsAnalysed) {
+  ASSERT_TRUE(start({"", seed_path, "", ""}));
+  for (int i = 0; i < 8; ++i) {
+    time = {i * 1000, 1000}; // however short the period
+    frame(clipX(i));
+    EXPECT_TRUE(facts.analysed) << i;
+  }
+}
+
 // --- frame size changes --------------------------------------------------------------------------
 
 TEST_F(StreamTest, NewFrameSizeGoesOnFromTheLastMaskScaled) {

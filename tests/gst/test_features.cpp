@@ -6,6 +6,7 @@
 
 #include "model.h"
 #include "model_file.h"
+#include "pace.h"
 #include "seed_box.h"
 
 #include <atomic>
@@ -134,6 +135,7 @@ static void check_message_fields(const GstStructure *s) {
       {"height", G_TYPE_INT},
       {"confidence", G_TYPE_DOUBLE},
       {"state", G_TYPE_STRING},
+      {"analysis", G_TYPE_STRING},
   };
   fail_unless_equals_int(gst_structure_n_fields(s), G_N_ELEMENTS(fields));
   for (const auto &[name, type] : fields)
@@ -166,6 +168,7 @@ GST_START_TEST(test_post_messages_per_frame) {
     fail_unless_equals_uint64(stream_time, pts);
     fail_unless_equals_uint64(running_time, pts);
     fail_unless_equals_string(gst_structure_get_string(s, "state"), "tracking");
+    fail_unless_equals_string(gst_structure_get_string(s, "analysis"), "full");
     const cv::Rect object = object_rect(kSize, x);
     fail_unless(near(area, double(object.area()) / kSize.area(), 0.02), "area %f", area);
     fail_unless(near(bx, object.x, 4) && near(by, object.y, 4) && near(bw, object.width, 6) &&
@@ -180,6 +183,64 @@ GST_START_TEST(test_post_messages_per_frame) {
   gst_buffer_unref(gst_harness_push_and_pull(h, timed_buffer(scene(kSize, kSeedX), &info, 4)));
   fail_unless(pop_frame_message(bus) == nullptr);
   fmtest::harness_teardown(h, bus);
+}
+GST_END_TEST;
+
+/* ---- keep-up ------------------------------------------------------------------------------ */
+
+struct LateRun {
+  int carried = 0, dropped = 0;
+};
+
+// Runs 12 frames of the moving square in mask mode, 1 us apart (a period no analysis fits in), the
+// sink reporting after each that it rendered a frame 5 ms late. The report names a frame long
+// before these (running time 0), so GstBaseTransform's own QoS, which drops the frames due before
+// the reported time plus its lateness, drops none of them unless it has a reason of its own. Every
+// frame that comes out shows the square.
+static LateRun run_late(const std::string &props) {
+  const GstVideoInfo info = video_info("BGR", kSize);
+  GstBus *bus = gst_bus_new();
+  GstHarness *h =
+      harness_new("mode=mask post-messages=true seed-mask=" + seed_path + " " + props, &info, bus);
+  LateRun run;
+  for (int i = 0; i < 12; ++i) {
+    const int x = kSeedX + 3 * i;
+    GstBuffer *in = to_buffer(scene(kSize, x), &info);
+    GST_BUFFER_PTS(in) = GST_SECOND + i * GST_USECOND;
+    GST_BUFFER_DURATION(in) = GST_USECOND;
+    fail_unless_equals_int(gst_harness_push(h, in), GST_FLOW_OK);
+    GstBuffer *out = gst_harness_try_pull(h);
+    if (out == nullptr) { // dropped by GstBaseTransform's QoS
+      ++run.dropped;
+    } else {
+      fail_unless(iou(to_mask(out, &info), scene_mask(kSize, x)) > 0.8, "frame %d", i);
+      gst_buffer_unref(out);
+      GstMessage *msg = pop_frame_message(bus);
+      fail_unless(msg != nullptr);
+      const GstStructure *s = gst_message_get_structure(msg);
+      check_message_fields(s);
+      const bool carried = g_strcmp0(gst_structure_get_string(s, "analysis"), "carried") == 0;
+      run.carried += carried;
+      gst_message_unref(msg);
+    }
+    fail_unless(gst_harness_push_upstream_event(
+        h, gst_event_new_qos(GST_QOS_TYPE_UNDERFLOW, 1.5, 5 * GST_MSECOND, 0)));
+  }
+  fmtest::harness_teardown(h, bus);
+  return run;
+}
+
+GST_START_TEST(test_keep_up_carries_frames_when_late) {
+  const LateRun run = run_late("");
+  fail_unless(run.carried >= 6, "%d carried", run.carried);
+  fail_unless_equals_int(run.dropped, 0);
+}
+GST_END_TEST;
+
+GST_START_TEST(test_keep_up_off_analyses_every_frame) {
+  const LateRun run = run_late("keep-up=false");
+  fail_unless_equals_int(run.carried, 0);
+  fail_unless_equals_int(run.dropped, 0);
 }
 GST_END_TEST;
 
@@ -994,6 +1055,8 @@ static Suite *features_suite(void) {
   suite_add_tcase(s, tc);
   tcase_add_test(tc, test_post_messages_per_frame);
   tcase_add_test(tc, test_post_messages_off_by_default);
+  tcase_add_test(tc, test_keep_up_carries_frames_when_late);
+  tcase_add_test(tc, test_keep_up_off_analyses_every_frame);
   tcase_add_test(tc, test_post_messages_lost);
   tcase_add_test(tc, test_post_messages_outside_locks);
   tcase_add_test(tc, test_roi_meta_on_every_buffer);

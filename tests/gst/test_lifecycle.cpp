@@ -275,6 +275,8 @@ GST_START_TEST(test_properties_changed_from_other_threads) {
       {"network", network_path.c_str()},
       {"seed-time", "0"},
       {"seed-time", "18446744073709551615"}, // unset: the first frame
+      {"keep-up", "false"},
+      {"keep-up", "true"},
   };
   // Every writable property is in the list.
   guint n_props = 0;
