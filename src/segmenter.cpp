@@ -4,6 +4,9 @@
 #include "scale.h"
 
 #include <opencv2/imgproc.hpp>
+#include <opencv2/video/tracking.hpp>
+
+#include <algorithm>
 
 #include <optional>
 
@@ -55,7 +58,10 @@ Result Segmenter::seed(const FrameView &frame, const cv::Mat &mask) {
   begin(frame.size());
   const cv::Mat full_seed = resizeMask(mask, frame_size_);
   const cv::Mat working_seed = upscaleMask(full_seed, working_size_);
-  Result r = tracker_.seed(workingImage(frame, working_size_), working_seed);
+  const cv::Mat image = workingImage(frame, working_size_);
+  Result r = tracker_.seed(image, working_seed);
+  last_image_ = image;
+  last_small_mask_ = working_seed;
   r.mask = full_seed; // the seed frame's answer is the seed, exactly
   r.box = scaleRect(r.box, working_size_, frame_size_);
   remember(r, objectCentre(working_seed, frame_size_), true);
@@ -69,8 +75,10 @@ Result Segmenter::process(const FrameView &frame) {
   if (!started())
     begin(frame.size());
   const bool upsampled = guidedBack();
-  Result r =
-      tracker_.process(workingImage(frame, working_size_, upsampled ? &guide_small_ : nullptr));
+  const cv::Mat image = workingImage(frame, working_size_, upsampled ? &guide_small_ : nullptr);
+  Result r = tracker_.process(image);
+  last_image_ = image;
+  last_small_mask_ = r.mask;
   const std::optional<cv::Point2d> centre = objectCentre(r.mask, frame_size_);
   r.mask = fullMask(r.mask, frame);
   r.box = scaleRect(r.box, working_size_, frame_size_);
@@ -85,7 +93,7 @@ Result Segmenter::carry(const FrameView &frame) {
     throw Error("flagmask: the frame size changed from " + sizeText(frame_size_) + " to " +
                 sizeText(frame.size()) + " without a reset");
   ++since_analysed_;
-  const cv::Point2d moved = velocity_ * since_analysed_;
+  const cv::Point2d moved = objectMotion(frame).value_or(velocity_ * since_analysed_);
   const cv::Point shift(cvRound(moved.x), cvRound(moved.y));
   Result r = last_;
   r.probability = cv::Mat(); // nothing was analysed
@@ -95,6 +103,45 @@ Result Segmenter::carry(const FrameView &frame) {
   r.box = (last_.box + shift) & cv::Rect(cv::Point(), frame_size_);
   r.area = r.box.empty() ? 0.0 : cv::countNonZero(r.mask(r.box)) / double(frame_size_.area());
   return r;
+}
+
+// How far the object moved from the last analysed frame to this one, in frame pixels: the median
+// move of corners on the object, followed by pyramidal Lucas-Kanade at the working size (the
+// median ignores the corners that slid onto the background). None when the object has too few
+// corners to tell. A translation: a similarity fitted to the corners moved the mask worse on the
+// dev sequences (docs/performance.md, "Under load").
+std::optional<cv::Point2d> Segmenter::objectMotion(const FrameView &frame) {
+  constexpr int kMostCorners = 80, kFewestCorners = 5, kPyramidLevels = 3;
+  constexpr double kCornerQuality = 0.01, kCornerSpacing = 4;
+  const cv::Size kWindow(15, 15);
+  if (last_gray_.empty()) { // once per analysed frame, at its first carried one
+    cv::cvtColor(last_image_, last_gray_, cv::COLOR_BGR2GRAY);
+    cv::goodFeaturesToTrack(last_gray_, corners_, kMostCorners, kCornerQuality, kCornerSpacing,
+                            last_small_mask_);
+  }
+  if (static_cast<int>(corners_.size()) < kFewestCorners)
+    return std::nullopt;
+  cv::Mat gray;
+  cv::cvtColor(workingImage(frame, working_size_), gray, cv::COLOR_BGR2GRAY);
+  std::vector<cv::Point2f> moved;
+  std::vector<uchar> found;
+  std::vector<float> error;
+  cv::calcOpticalFlowPyrLK(last_gray_, gray, corners_, moved, found, error, kWindow,
+                           kPyramidLevels);
+  std::vector<float> dx, dy;
+  for (size_t i = 0; i < corners_.size(); ++i)
+    if (found[i]) {
+      dx.push_back(moved[i].x - corners_[i].x);
+      dy.push_back(moved[i].y - corners_[i].y);
+    }
+  if (static_cast<int>(dx.size()) < kFewestCorners)
+    return std::nullopt;
+  const auto median = [](std::vector<float> &v) {
+    std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+    return static_cast<double>(v[v.size() / 2]);
+  };
+  return cv::Point2d(median(dx) * frame_size_.width / working_size_.width,
+                     median(dy) * frame_size_.height / working_size_.height);
 }
 
 // The object's motion per frame is the move of its centre between the last two analysed frames;
@@ -108,6 +155,8 @@ void Segmenter::remember(const Result &r, std::optional<cv::Point2d> centre, boo
     centre_ = *centre;
   since_analysed_ = 0;
   last_ = r;
+  last_gray_.release();
+  corners_.clear();
 }
 
 Result Segmenter::seed(const cv::Mat &frame_bgr, const cv::Mat &mask) {

@@ -14,6 +14,7 @@
 
 #include <functional>
 #include <optional>
+#include <vector>
 
 namespace flagmask {
 
@@ -45,8 +46,10 @@ public:
   // is neither a seed nor a trained model, or when the frame size changed without a reset.
   Result process(const FrameView &frame);
   // A frame left unanalysed because the stream is behind: the last analysed frame's answer moved
-  // by the object's motion over the frames before it, at a small part of process()'s cost. The
-  // tracker does not see the frame (the next process() follows on from the last analysed one).
+  // by how far corners on the object moved since (Lucas-Kanade at the working size), or, when the
+  // object has too few corners, by its motion over the last analysed frames; at a small part of
+  // process()'s cost. The tracker does not see the frame (the next process() follows on from the
+  // last analysed one).
   // Throws Error before any frame was seeded or processed, or for a frame of another size.
   Result carry(const FrameView &frame);
   // A frame was seeded or processed since the last reset: carry() has an answer to move.
@@ -74,8 +77,13 @@ private:
   void begin(cv::Size frame);
   void forgetLast() {
     last_ = Result();
+    last_image_.release();
+    last_small_mask_.release();
+    last_gray_.release();
+    corners_.clear();
     has_centre_ = false;
   }
+  std::optional<cv::Point2d> objectMotion(const FrameView &frame);
   void remember(const Result &r, std::optional<cv::Point2d> centre, bool seeded);
 
   SegmenterParams params_;
@@ -84,10 +92,12 @@ private:
   cv::Mat guide_small_; // the upsampler's guide plane at the working size
   cv::Size frame_size_, working_size_;
 
-  // For carry(): the last analysed frame's answer at the frame's size, the object's centre on it
-  // (frame pixels), its motion per frame between the last two analysed frames, and the frames
-  // since the last analysed one.
+  // For carry(): the last analysed frame's answer at the frame's size, its image and mask at the
+  // working size, the object's centre on it (frame pixels), its motion per frame between the last
+  // two analysed frames, and the frames since the last analysed one.
   Result last_;
+  cv::Mat last_image_, last_small_mask_, last_gray_; // the last analysed frame at the working size
+  std::vector<cv::Point2f> corners_;                 // corners on its object, once looked for
   cv::Point2d centre_, velocity_;
   bool has_centre_ = false;
   int since_analysed_ = 0;
