@@ -633,6 +633,32 @@ cv::Mat workingImage(const FrameView &frame, cv::Size working, cv::Mat *guide) {
   return bgr;
 }
 
+cv::Mat workingGuide(const FrameView &frame, cv::Size working) {
+  if (frame.layout != FrameView::Layout::Packed) {
+    checkLuma(frame.planes[0]);
+    return reduceToWorking(frame.planes[0], working);
+  }
+  checkLayout(frame.planes[0], frame.packed);
+  cv::Mat green;
+  cv::extractChannel(reduceToWorking(frame.planes[0], working), green, frame.packed.g);
+  return green;
+}
+
+cv::Mat workingGuide(const FrameView &frame, cv::Size working, const cv::Rect &region) {
+  const cv::Rect part =
+      scaleRect(region, working, frame.size()) & cv::Rect(cv::Point(), frame.size());
+  if (part.empty())
+    throw Error("flagmask: the region of the working image lies outside the frame");
+  const cv::Mat plane = frame.planes[0](part);
+  cv::Mat small;
+  cv::resize(plane, small, region.size(), 0, 0, cv::INTER_AREA);
+  if (frame.layout != FrameView::Layout::Packed)
+    return small;
+  cv::Mat green;
+  cv::extractChannel(small, green, frame.packed.g);
+  return green;
+}
+
 Guide fullGuide(const FrameView &frame) {
   if (frame.layout == FrameView::Layout::Packed)
     return {frame.planes[0], frame.packed.g};

@@ -108,6 +108,13 @@ struct FrameView {
 // working size, the plane the mask's upsampling follows (see fullGuide).
 cv::Mat workingImage(const FrameView &frame, cv::Size working, cv::Mat *guide = nullptr);
 
+// The plane workingImage gives as its guide (luma for YUV, green for packed RGB), alone: a grey
+// image of the frame at the working size without the cost of the colour.
+cv::Mat workingGuide(const FrameView &frame, cv::Size working);
+// Only region of it (working pixels, inside the working size), reduced from the matching part of
+// the frame: the cost is that of the region.
+cv::Mat workingGuide(const FrameView &frame, cv::Size working, const cv::Rect &region);
+
 // The full-resolution plane a mask is brought back to the frame's size along, and which of its
 // channels: luma for YUV, green for packed RGB (it carries most of the luminance). Planes the
 // frame already has, so nothing is converted at full size.

@@ -58,9 +58,7 @@ Result Segmenter::seed(const FrameView &frame, const cv::Mat &mask) {
   begin(frame.size());
   const cv::Mat full_seed = resizeMask(mask, frame_size_);
   const cv::Mat working_seed = upscaleMask(full_seed, working_size_);
-  const cv::Mat image = workingImage(frame, working_size_);
-  Result r = tracker_.seed(image, working_seed);
-  last_image_ = image;
+  Result r = tracker_.seed(workingImage(frame, working_size_, &last_luma_), working_seed);
   last_small_mask_ = working_seed;
   r.mask = full_seed; // the seed frame's answer is the seed, exactly
   r.box = scaleRect(r.box, working_size_, frame_size_);
@@ -74,10 +72,8 @@ Result Segmenter::process(const FrameView &frame) {
                 sizeText(frame.size()) + " without a reset");
   if (!started())
     begin(frame.size());
-  const bool upsampled = guidedBack();
-  const cv::Mat image = workingImage(frame, working_size_, upsampled ? &guide_small_ : nullptr);
-  Result r = tracker_.process(image);
-  last_image_ = image;
+  Result r = tracker_.process(workingImage(frame, working_size_, &guide_small_));
+  last_luma_ = guide_small_; // a new image every frame: kept as it is
   last_small_mask_ = r.mask;
   const std::optional<cv::Point2d> centre = objectCentre(r.mask, frame_size_);
   r.mask = fullMask(r.mask, frame);
@@ -111,28 +107,34 @@ Result Segmenter::carry(const FrameView &frame) {
 // corners to tell. A translation: a similarity fitted to the corners moved the mask worse on the
 // dev sequences (docs/performance.md, "Under load").
 std::optional<cv::Point2d> Segmenter::objectMotion(const FrameView &frame) {
-  constexpr int kMostCorners = 80, kFewestCorners = 5, kPyramidLevels = 3;
+  constexpr int kMostCorners = 80, kFewestCorners = 5, kPyramidLevels = 3, kReach = 24;
   constexpr double kCornerQuality = 0.01, kCornerSpacing = 4;
   const cv::Size kWindow(15, 15);
-  if (last_gray_.empty()) { // once per analysed frame, at its first carried one
-    cv::cvtColor(last_image_, last_gray_, cv::COLOR_BGR2GRAY);
-    cv::goodFeaturesToTrack(last_gray_, corners_, kMostCorners, kCornerQuality, kCornerSpacing,
+  if (!corners_found_) { // once per analysed frame, at its first carried one
+    cv::goodFeaturesToTrack(last_luma_, corners_, kMostCorners, kCornerQuality, kCornerSpacing,
                             last_small_mask_);
+    corners_found_ = true;
   }
   if (static_cast<int>(corners_.size()) < kFewestCorners)
     return std::nullopt;
-  cv::Mat gray;
-  cv::cvtColor(workingImage(frame, working_size_), gray, cv::COLOR_BGR2GRAY);
-  std::vector<cv::Point2f> moved;
+  // Only the object's neighbourhood of the new frame is reduced and followed: the corners' box
+  // grown by the farthest the object is followed (half its size, at least kReach pixels).
+  const cv::Rect corners_box = cv::boundingRect(corners_);
+  const int reach = std::max(kReach, std::max(corners_box.width, corners_box.height) / 2);
+  const cv::Rect around = grownBox(corners_box, reach, working_size_);
+  const cv::Mat luma = workingGuide(frame, working_size_, around);
+  std::vector<cv::Point2f> from(corners_.size()), moved;
+  for (size_t i = 0; i < corners_.size(); ++i)
+    from[i] = corners_[i] - cv::Point2f(around.tl());
   std::vector<uchar> found;
   std::vector<float> error;
-  cv::calcOpticalFlowPyrLK(last_gray_, gray, corners_, moved, found, error, kWindow,
+  cv::calcOpticalFlowPyrLK(last_luma_(around), luma, from, moved, found, error, kWindow,
                            kPyramidLevels);
   std::vector<float> dx, dy;
   for (size_t i = 0; i < corners_.size(); ++i)
     if (found[i]) {
-      dx.push_back(moved[i].x - corners_[i].x);
-      dy.push_back(moved[i].y - corners_[i].y);
+      dx.push_back(moved[i].x - from[i].x);
+      dy.push_back(moved[i].y - from[i].y);
     }
   if (static_cast<int>(dx.size()) < kFewestCorners)
     return std::nullopt;
@@ -155,8 +157,8 @@ void Segmenter::remember(const Result &r, std::optional<cv::Point2d> centre, boo
     centre_ = *centre;
   since_analysed_ = 0;
   last_ = r;
-  last_gray_.release();
   corners_.clear();
+  corners_found_ = false;
 }
 
 Result Segmenter::seed(const cv::Mat &frame_bgr, const cv::Mat &mask) {

@@ -77,10 +77,10 @@ private:
   void begin(cv::Size frame);
   void forgetLast() {
     last_ = Result();
-    last_image_.release();
+    last_luma_.release();
     last_small_mask_.release();
-    last_gray_.release();
     corners_.clear();
+    corners_found_ = false;
     has_centre_ = false;
   }
   std::optional<cv::Point2d> objectMotion(const FrameView &frame);
@@ -92,12 +92,13 @@ private:
   cv::Mat guide_small_; // the upsampler's guide plane at the working size
   cv::Size frame_size_, working_size_;
 
-  // For carry(): the last analysed frame's answer at the frame's size, its image and mask at the
-  // working size, the object's centre on it (frame pixels), its motion per frame between the last
-  // two analysed frames, and the frames since the last analysed one.
+  // For carry(): the last analysed frame's answer at the frame's size, its grey image and mask at
+  // the working size, the object's centre on it (frame pixels), its motion per frame between the
+  // last two analysed frames, and the frames since the last analysed one.
   Result last_;
-  cv::Mat last_image_, last_small_mask_, last_gray_; // the last analysed frame at the working size
-  std::vector<cv::Point2f> corners_;                 // corners on its object, once looked for
+  cv::Mat last_luma_, last_small_mask_; // the last analysed frame's grey and mask, working size
+  std::vector<cv::Point2f> corners_;    // corners on its object, once looked for
+  bool corners_found_ = false;
   cv::Point2d centre_, velocity_;
   bool has_centre_ = false;
   int since_analysed_ = 0;
