@@ -28,6 +28,15 @@
  * negotiation. Frames of any size from 1x1 are accepted; a frame with a side under 16 pixels is
  * analysed scaled up to 16 on that side.
  *
+ * ## Live streams that fall behind
+ * When the sink reports frames late (QoS) and keep-up is on (the default), the frames the element
+ * cannot afford to analyse get the last mask moved along the object's motion, at a few
+ * milliseconds, and still go out: those already late by the last report (at most three in a row),
+ * and all but one in 2 to 4 while its own work does not fit in the frame period. Every frame is
+ * analysed again once there is time. GstBaseTransform's QoS drops frames only when the stream is
+ * more than four frame periods behind. The per-frame message's analysis field says which frames
+ * were carried.
+ *
  * ## Changing properties while playing
  * Every property is read once per frame, so a frame never sees half a change. model and seed-mask
  * may name other files while playing: the streaming thread loads them before the next frame. A
