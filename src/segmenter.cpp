@@ -7,7 +7,6 @@
 #include <opencv2/video/tracking.hpp>
 
 #include <algorithm>
-
 #include <optional>
 
 namespace flagmask {
@@ -73,7 +72,7 @@ Result Segmenter::process(const FrameView &frame) {
   if (!started())
     begin(frame.size());
   Result r = tracker_.process(workingImage(frame, working_size_, &guide_small_));
-  last_luma_ = guide_small_; // a new image every frame: kept as it is
+  last_luma_ = guide_small_; // shared: only the next analysed frame rewrites it, and replaces this
   last_small_mask_ = r.mask;
   const std::optional<cv::Point2d> centre = objectCentre(r.mask, frame_size_);
   r.mask = fullMask(r.mask, frame);
