@@ -65,10 +65,16 @@ Result Segmenter::seed(const FrameView &frame, const cv::Mat &mask) {
   return r;
 }
 
-Result Segmenter::process(const FrameView &frame) {
-  if (started() && frame.size() != frame_size_)
+// The state lives at one frame size: another needs a reset first.
+void Segmenter::checkSameSize(const FrameView &frame) const {
+  if (frame.size() != frame_size_)
     throw Error("flagmask: the frame size changed from " + sizeText(frame_size_) + " to " +
                 sizeText(frame.size()) + " without a reset");
+}
+
+Result Segmenter::process(const FrameView &frame) {
+  if (started())
+    checkSameSize(frame);
   if (!started())
     begin(frame.size());
   Result r = tracker_.process(workingImage(frame, working_size_, &guide_small_));
@@ -84,9 +90,7 @@ Result Segmenter::process(const FrameView &frame) {
 Result Segmenter::carry(const FrameView &frame) {
   if (last_.mask.empty())
     throw Error("flagmask: no frame was analysed yet, there is no mask to carry");
-  if (frame.size() != frame_size_)
-    throw Error("flagmask: the frame size changed from " + sizeText(frame_size_) + " to " +
-                sizeText(frame.size()) + " without a reset");
+  checkSameSize(frame);
   ++since_analysed_;
   const cv::Point2d moved = objectMotion(frame).value_or(velocity_ * since_analysed_);
   const cv::Point shift(cvRound(moved.x), cvRound(moved.y));

@@ -75,6 +75,7 @@ private:
   bool guidedBack() const;
   cv::Mat fullMask(const cv::Mat &mask, const FrameView &frame);
   void begin(cv::Size frame);
+  void checkSameSize(const FrameView &frame) const;
   void forgetLast() {
     last_ = Result();
     last_luma_.release();
