@@ -633,18 +633,11 @@ cv::Mat workingImage(const FrameView &frame, cv::Size working, cv::Mat *guide) {
   return bgr;
 }
 
-cv::Mat workingGuide(const FrameView &frame, cv::Size working) {
-  if (frame.layout != FrameView::Layout::Packed) {
-    checkLuma(frame.planes[0]);
-    return reduceToWorking(frame.planes[0], working);
-  }
-  checkLayout(frame.planes[0], frame.packed);
-  cv::Mat green;
-  cv::extractChannel(reduceToWorking(frame.planes[0], working), green, frame.packed.g);
-  return green;
-}
-
 cv::Mat workingGuide(const FrameView &frame, cv::Size working, const cv::Rect &region) {
+  if (frame.layout == FrameView::Layout::Packed)
+    checkLayout(frame.planes[0], frame.packed);
+  else
+    checkLuma(frame.planes[0]);
   const cv::Rect part =
       scaleRect(region, working, frame.size()) & cv::Rect(cv::Point(), frame.size());
   if (part.empty())

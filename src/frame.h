@@ -108,11 +108,9 @@ struct FrameView {
 // working size, the plane the mask's upsampling follows (see fullGuide).
 cv::Mat workingImage(const FrameView &frame, cv::Size working, cv::Mat *guide = nullptr);
 
-// The plane workingImage gives as its guide (luma for YUV, green for packed RGB), alone: a grey
-// image of the frame at the working size without the cost of the colour.
-cv::Mat workingGuide(const FrameView &frame, cv::Size working);
-// Only region of it (working pixels, inside the working size), reduced from the matching part of
-// the frame: the cost is that of the region.
+// Region (working pixels, inside the working size) of the plane workingImage gives as its guide
+// (luma for YUV, green for packed RGB), alone: reduced from the matching part of the frame, so the
+// cost is that of the region and not of the colour.
 cv::Mat workingGuide(const FrameView &frame, cv::Size working, const cv::Rect &region);
 
 // The full-resolution plane a mask is brought back to the frame's size along, and which of its
