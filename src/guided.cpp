@@ -27,8 +27,9 @@ cv::Mat GuidedFilter::Workspace::view(cv::Size size, int type) {
   return backing(cv::Rect(cv::Point(0, 0), size));
 }
 
-GuidedFilter::GuidedFilter(int radius, double eps)
-    : radius_(std::max(1, radius)), eps_(static_cast<float>(eps / (255.0 * 255.0))) {}
+GuidedFilter::GuidedFilter(int radius, double eps, int subsample)
+    : radius_(std::max(1, radius)), subsample_(std::max(1, subsample)),
+      eps_(static_cast<float>(eps / (255.0 * 255.0))) {}
 
 // Per pixel and input, the coefficients a (3 channels) and b of the linear model p ~ a . I + b
 // fitted over the window, as one 4-channel image (a0, a1, a2, b): a = (cov(I) + eps)^-1 cov(I, p),
@@ -116,6 +117,10 @@ void GuidedFilter::filterInputs(const cv::Mat &guide_bgr, const Inputs &inputs,
             outputs.size() == inputs.size());
   for (const cv::Mat *p : inputs)
     CV_Assert(p->type() == CV_32F && p->size() == guide_bgr.size());
+  if (subsample_ > 1) {
+    filterReduced(guide_bgr, inputs, outputs);
+    return;
+  }
   const cv::Size size = guide_bgr.size();
   // In units of 1/255 the products stay small enough for float sums over the window.
   cv::Mat guide = guide_.view(size, CV_32FC3);
@@ -136,6 +141,48 @@ void GuidedFilter::filterInputs(const cv::Mat &guide_bgr, const Inputs &inputs,
       float *o = out.ptr<float>(y);
       for (int x = 0; x < size.width; ++x)
         o[x] = m[x][0] * g[x][0] + m[x][1] * g[x][1] + m[x][2] * g[x][2] + m[x][3];
+    });
+  }
+}
+
+// He and Sun's fast guided filter: the local models are fitted and averaged over the windows on
+// the guide and inputs reduced by the subsampling factor (the radius reduced alike), brought back
+// to full size bilinearly and applied to the full-size guide. The window sums, which are most of
+// the filter's work, cover a quarter of the pixels at a factor of 2.
+void GuidedFilter::filterReduced(const cv::Mat &guide_bgr, const Inputs &inputs,
+                                 const std::vector<cv::Mat *> &outputs) {
+  const cv::Size size = guide_bgr.size();
+  const cv::Size reduced((size.width + subsample_ - 1) / subsample_,
+                         (size.height + subsample_ - 1) / subsample_);
+  const int radius = std::max(1, radius_ / subsample_);
+  cv::Mat reduced_bgr = reduced_bgr_.view(reduced, CV_8UC3);
+  cv::resize(guide_bgr, reduced_bgr, reduced, 0, 0, cv::INTER_AREA);
+  cv::Mat guide = guide_.view(reduced, CV_32FC3);
+  reduced_bgr.convertTo(guide, CV_32FC3, 1.0 / 255);
+  std::array<cv::Mat, kMaxInputs> reduced_inputs, ab;
+  Inputs fitted_inputs;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    reduced_inputs[i] = reduced_inputs_[i].view(reduced, CV_32F);
+    cv::resize(*inputs[i], reduced_inputs[i], reduced, 0, 0, cv::INTER_AREA);
+    fitted_inputs.push_back(&reduced_inputs[i]);
+    ab[i] = ab_[i].view(reduced, CV_32FC4);
+  }
+  fitCoefficients(guide, fitted_inputs, radius, ab);
+  constexpr float kLevel = 1.0f / 255;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    cv::Mat mean_ab = mean_ab_[i].view(reduced, CV_32FC4);
+    boxMean(ab[i], mean_ab, radius);
+    cv::Mat models = full_ab_[i].view(size, CV_32FC4);
+    cv::resize(mean_ab, models, size, 0, 0, cv::INTER_LINEAR);
+    cv::Mat &out = *outputs[i];
+    out.create(size, CV_32F);
+    forRows(size.height, [&](int y) {
+      const uchar *g = guide_bgr.ptr<uchar>(y);
+      const cv::Vec4f *m = models.ptr<cv::Vec4f>(y);
+      float *o = out.ptr<float>(y);
+      for (int x = 0; x < size.width; ++x)
+        o[x] = (m[x][0] * g[3 * x] + m[x][1] * g[3 * x + 1] + m[x][2] * g[3 * x + 2]) * kLevel +
+               m[x][3];
     });
   }
 }

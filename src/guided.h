@@ -16,7 +16,10 @@ namespace flagmask {
 class GuidedFilter {
 public:
   // radius: of the window; eps: regularisation in the guide's units squared (8-bit levels).
-  GuidedFilter(int radius, double eps);
+  // subsample: 1 for the exact filter; above, the local models are fitted on the images reduced
+  // by this factor (with the radius divided by it) and brought back: He and Sun's fast guided
+  // filter, which approximates the exact one.
+  GuidedFilter(int radius, double eps, int subsample = 1);
 
   void filter(const cv::Mat &guide_bgr, const cv::Mat &p, cv::Mat &out);
   // Two maps filtered by the same guide: each gives what filter() gives, and the guide's
@@ -33,6 +36,8 @@ private:
   using Inputs = std::vector<const cv::Mat *>;
   void filterInputs(const cv::Mat &guide_bgr, const Inputs &inputs,
                     const std::vector<cv::Mat *> &outputs);
+  void filterReduced(const cv::Mat &guide_bgr, const Inputs &inputs,
+                     const std::vector<cv::Mat *> &outputs);
   void fitCoefficients(const cv::Mat &guide, const Inputs &inputs, int radius,
                        std::array<cv::Mat, kMaxInputs> &ab);
 
@@ -41,10 +46,11 @@ private:
   static constexpr int kStacks = kGuideStacks + kMaxInputs;
 
   int radius_;
+  int subsample_;
   float eps_; // in units of (1/255)^2: the guide is scaled to [0, 1]
   // Working images, kept from call to call.
-  Workspace guide_;
-  std::array<Workspace, kMaxInputs> ab_, mean_ab_;
+  Workspace guide_, reduced_bgr_;
+  std::array<Workspace, kMaxInputs> reduced_inputs_, ab_, mean_ab_, full_ab_;
   std::array<Workspace, kStacks> stacks_, means_;
 };
 

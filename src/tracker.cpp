@@ -93,8 +93,14 @@ cv::Mat edgeStrength(const cv::Mat &gray) {
   return magnitude;
 }
 
-// The guided filter's window radius and regularisation (in 8-bit levels squared).
-constexpr int kGuidedRadius = 4;
+// The guided filter's window radius (working pixels) and regularisation (8-bit levels squared),
+// and the factor its local models are fitted at less than the working resolution (the fast guided
+// filter). Fitted at half resolution with a radius of 1 there, it cost 2.7 ms a frame instead of
+// 5.0 (one core, dev split) and the cross-validated J&F rose 0.7715 -> 0.7761 against the exact
+// filter at radius 4; at radius 3 the exact one gave 0.7763, and at half resolution radius 2 gave
+// 0.7668 and radius 3 0.7541.
+constexpr int kGuidedRadius = 2;
+constexpr int kGuidedSubsample = 2;
 constexpr double kGuidedEps = 0.005 * 255 * 255;
 // Fused probabilities at most this low are left as they are when their whole neighbourhood is
 // (see refineNearObject).
@@ -132,8 +138,9 @@ cv::Rect candidateBox(const cv::Mat &probability, const cv::Rect &reach_box,
 // every window of the filter holds only low probabilities and its local linear fit stays low. This
 // halves the time of a frame when the object is small.
 cv::Rect filteredRegion(const cv::Rect &candidates, cv::Size size) {
-  // Two window radii: the filter averages coefficients fitted over windows around each pixel.
-  return grownBox(candidates, 2 * kGuidedRadius + 2, size);
+  // Two window radii: the filter averages coefficients fitted over windows around each pixel;
+  // and the reduction's and the bilinear step's reach.
+  return grownBox(candidates, 2 * kGuidedRadius + kGuidedSubsample + 2, size);
 }
 
 cv::Mat refineNearObject(GuidedFilter &guided, const cv::Mat &guide_bgr, const cv::Mat &fused,
@@ -365,7 +372,7 @@ struct Tracker::State {
   Model model;
   std::optional<Fusion> learned; // fitted weights; the naive Bayes when none
   Network network;               // refines the fusion when loaded
-  GuidedFilter guided{kGuidedRadius, kGuidedEps};
+  GuidedFilter guided{kGuidedRadius, kGuidedEps, kGuidedSubsample};
   std::function<void(const FusionCues &)> observer;
   cv::Ptr<cv::DISOpticalFlow> flow = createFlow();
   bool started = false;
