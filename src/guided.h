@@ -16,9 +16,9 @@ namespace flagmask {
 class GuidedFilter {
 public:
   // radius: of the window; eps: regularisation in the guide's units squared (8-bit levels).
-  // subsample: 1 for the exact filter; above, the local models are fitted on the images reduced
-  // by this factor (with the radius divided by it) and brought back: He and Sun's fast guided
-  // filter, which approximates the exact one.
+  // subsample: 1 for the exact filter; 2 fits the local models on the images halved (with the
+  // radius halved) and brings them back: He and Sun's fast guided filter, which approximates the
+  // exact one.
   GuidedFilter(int radius, double eps, int subsample = 1);
 
   void filter(const cv::Mat &guide_bgr, const cv::Mat &p, cv::Mat &out);

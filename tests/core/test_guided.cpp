@@ -161,4 +161,9 @@ TEST(GuidedFilter, SubsampledHandlesOddSizesAndPairs) {
   ASSERT_EQ(out_p.size(), guide.size());
   EXPECT_EQ(disagreement(out_p, alone_p), 0.0);
   EXPECT_EQ(disagreement(out_q, alone_q), 0.0);
+  cv::Mat exact; // the odd last column and row are reduced like the rest
+  flagmask::GuidedFilter(2, kEps).filter(guide, p, exact);
+  EXPECT_LT(cv::norm(out_p, exact, cv::NORM_L1) / exact.total(), 0.01);
+  EXPECT_LT(cv::norm(out_p.col(120), exact.col(120), cv::NORM_L1) / exact.rows, 0.02);
+  EXPECT_LT(cv::norm(out_p.row(76), exact.row(76), cv::NORM_L1) / exact.cols, 0.02);
 }
