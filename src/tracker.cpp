@@ -95,8 +95,8 @@ cv::Mat edgeStrength(const cv::Mat &gray) {
 
 // The guided filter's window radius (working pixels) and regularisation (8-bit levels squared),
 // and the factor its local models are fitted at less than the working resolution (the fast guided
-// filter). Fitted at half resolution with a radius of 1 there, it cost 2.7 ms a frame instead of
-// 5.0 (one core, dev split) and the cross-validated J&F rose 0.7715 -> 0.7761 against the exact
+// filter). Fitted at half resolution with a radius of 1 there, it cost 2.4 ms a frame instead of
+// 4.4 (one core, dev split) and the cross-validated J&F rose 0.7715 -> 0.7767 against the exact
 // filter at radius 4; at radius 3 the exact one gave 0.7763, and at half resolution radius 2 gave
 // 0.7668 and radius 3 0.7541.
 constexpr int kGuidedRadius = 2;
