@@ -41,7 +41,9 @@ constexpr const char *kUsage =
     "frames (the clip forward and back, as flagmask-bench plays it). Writing the mode (cutout,\n"
     "into a copy of the frame) is timed apart. Prints a markdown table of milliseconds per frame:\n"
     "median and min over the runs of process(), this process's CPU time per frame in process()\n"
-    "(every thread's), and the mode writing.\n"
+    "(every thread's), the mode writing, and the seed frame's seed() (each run's segmenter is "
+    "new,\n"
+    "so the first run's seed also pays for the process's first use of OpenCV's tables).\n"
     "\n"
     "Input: the DAVIS sequence --seq (default: the first of ImageSets/480p/dev.txt) under --davis\n"
     "DIR, $FLAGMASK_DAVIS or " FLAGMASK_DEFAULT_DAVIS ";\n"
@@ -210,6 +212,7 @@ double processCpuMs() {
 
 // Milliseconds per processed frame in one run.
 struct RunTime {
+  double seed = 0; // the seed frame's Segmenter::seed, milliseconds
   double process = 0, cpu = 0, write = 0;
 };
 
@@ -218,7 +221,9 @@ RunTime timeRun(const std::vector<flagmask::FrameView> &views, const cv::Mat &se
   flagmask::Segmenter segmenter(params);
   if (!flagmask::defaultNetworkPath().empty()) // as the element runs by default
     segmenter.setNetwork(flagmask::Network::load(flagmask::defaultNetworkPath()));
+  const Clock::time_point seed_start = Clock::now();
   segmenter.seed(views[0], seed);
+  const double seed_ms = msSince(seed_start);
   // The mode is written into a copy, so that every run reads the clip as it was decoded.
   flagmask::FrameView scratch = deepCopy(views[0]);
   RunTime total;
@@ -234,7 +239,7 @@ RunTime timeRun(const std::vector<flagmask::FrameView> &views, const cv::Mat &se
     flagmask::applyMode(scratch, flagmask::featherMask(result.mask, 0), flagmask::Mode::Cutout);
     total.write += msSince(write_start);
   }
-  return {total.process / frames, total.cpu / frames, total.write / frames};
+  return {seed_ms, total.process / frames, total.cpu / frames, total.write / frames};
 }
 
 double median(std::vector<double> v) {
@@ -257,16 +262,17 @@ void benchFormat(const std::vector<cv::Mat> &frames, const cv::Mat &seed, const 
     views.push_back(convert(frame, format));
   flagmask::SegmenterParams params;
   params.working_size = o.working_size;
-  std::vector<double> process, cpu, write;
+  std::vector<double> seeds, process, cpu, write;
   for (int r = 0; r < o.runs; ++r) {
     const RunTime t = timeRun(views, seed, o.frames, params);
+    seeds.push_back(t.seed);
     process.push_back(t.process), cpu.push_back(t.cpu), write.push_back(t.write);
   }
   std::cout << "| " << size << " | " << format << " | " << fixed(median(process)) << " | "
             << fixed(*std::min_element(process.begin(), process.end())) << " | "
             << fixed(median(cpu)) << " | " << fixed(median(write)) << " | "
             << fixed(*std::min_element(write.begin(), write.end())) << " | " << o.frames << " x "
-            << o.runs << " |" << std::endl;
+            << o.runs << " | " << fixed(median(seeds)) << " |" << std::endl;
 }
 
 void printHeader(const Options &o, const Clip &clip) {
@@ -283,8 +289,8 @@ void printHeader(const Options &o, const Clip &clip) {
             << o.runs << " run(s)\n\n"
             << "| size | format | process ms/frame median | process ms/frame min | "
                "CPU ms/frame median | write ms/frame median | write ms/frame min | "
-               "frames x runs |\n"
-            << "|---|---|--:|--:|--:|--:|--:|--:|" << std::endl;
+               "frames x runs | seed ms median |\n"
+            << "|---|---|--:|--:|--:|--:|--:|--:|--:|" << std::endl;
 }
 
 int run(const Options &o) {
