@@ -263,6 +263,32 @@ TEST(Segmenter, ResetForgetsTheTemporalState) {
   EXPECT_EQ(after_reset.state, from_fresh.state);
 }
 
+TEST(Segmenter, ReseededAfterAResetTracksAsAFreshOne) {
+  // A stream that starts again reuses its segmenter (its working images stay allocated): seeded
+  // again after a reset, it must track exactly as a new segmenter seeded the same way, with
+  // nothing of the first run left in the flow, the hysteresis or the carried motion.
+  flagmask::SegmenterParams params;
+  flagmask::Segmenter reused(params);
+  const flagmask::SyntheticFrame f0 = flagmask::syntheticFlag(0, kFlagSize);
+  reused.seed(f0.frame, f0.mask);
+  for (int t = 1; t <= 5; ++t)
+    reused.process(flagmask::syntheticFlag(t, kFlagSize).frame);
+  const flagmask::SyntheticFrame start = flagmask::syntheticFlag(20, kFlagSize);
+  reused.setModel(flagmask::Model());
+  reused.reset();
+  reused.seed(start.frame, start.mask);
+  flagmask::Segmenter fresh(params);
+  fresh.seed(start.frame, start.mask);
+  for (int t = 21; t <= 26; ++t) {
+    const cv::Mat frame = flagmask::syntheticFlag(t, kFlagSize).frame;
+    const flagmask::Result a = reused.process(frame), b = fresh.process(frame);
+    EXPECT_EQ(cv::norm(a.probability, b.probability, cv::NORM_INF), 0.0) << "frame " << t;
+    EXPECT_EQ(cv::countNonZero(a.mask != b.mask), 0) << "frame " << t;
+    const flagmask::Result ca = reused.carry(frame), cb = fresh.carry(frame);
+    EXPECT_EQ(cv::countNonZero(ca.mask != cb.mask), 0) << "frame " << t;
+  }
+}
+
 // Seeds on the flag, tracks one frame, then forgets the temporal state.
 static void trackTwoFramesThenReset(flagmask::Segmenter &segmenter) {
   const flagmask::SyntheticFrame f0 = flagmask::syntheticFlag(0, kFlagSize);
