@@ -23,9 +23,6 @@ namespace fs = std::filesystem;
 // a photograph or a JPEG-compressed mask, whose every pixel that is not black becomes the object.
 constexpr int kMaxMaskValues = 32;
 
-// The frame width the warm-up runs at: 1080p, the usual size of a live stream.
-constexpr int kWarmUpWidth = 1920;
-
 Report report(Report::Level level, Report::Kind kind, std::string text, std::string debug = "") {
   return {level, kind, std::move(text), std::move(debug)};
 }
@@ -248,9 +245,7 @@ bool StreamController::start(const StreamInputs &inputs, int working_size, Repor
   inputs_ = requested_ = inputs;
   inputs_.network_path = network_path;
   working_size_ = working_size;
-  if (!worker_)
-    worker_ = std::make_unique<Worker>();
-  worker_->run([&] { warmUp(reports); });
+  warmUp(reports);
   if (!restart(reports))
     return false;
   started_ = true;
@@ -270,57 +265,53 @@ void StreamController::stop() {
 }
 
 // The first frames of a stream paid for work done once: OpenCV fills its colour conversion
-// tables on first use (about 100 ms in a process for BGR to Lab), the network sets itself up for
-// its input's shape, and the first tracked frame's images were new memory, each page faulted in
-// (at 1080p that frame took 40-57 ms against 11-16 ms later). Paid by the first frames, that work
-// made live streams drop frames at their start; here, at start, no frame waits for it. The
-// stream's own tracker, with the stream's network, follows a large square through textured I420
-// frames of the usual 16:9 shape at 1080p (or at twice the working size, when larger), on the
-// thread that analyses the frames (worker_: glibc keeps a thread's freed memory for that thread),
-// and restart() resets that tracker rather than replacing it: the reduction, the conversion, the
-// flow, the network and the upsampling have run once, and the memory the first frames need is the
-// warm-up's.
+// tables on first use (about 100 ms in a process for BGR to Lab) and the network sets itself up
+// for its input's shape. Paid by the first frames, that work made every live stream drop frames at
+// its start; here, at start, no frame waits for it. A throwaway tracker using the stream's network
+// follows a square through textured I420 frames of the usual 16:9 shape at twice the working
+// size, so the reduction, the conversion, the flow, the network at the shape a 16:9 stream gives
+// it and the upsampling back to the frame have all run once.
 void StreamController::warmUp(Reports &reports) {
   try {
-    resetSegmenter(nullptr);
+    Segmenter segmenter = freshSegmenter(nullptr);
     SegmenterParams params;
     params.working_size = working_size_;
-    segmenter_.setParams(params);
-    const int width = std::max(kWarmUpWidth, 2 * working_size_);
-    const int height = std::max(kMinWorkingSide, width * 9 / 16) / 2 * 2;
-    // Textured and moving, so that the flow, the camera's motion fit and the network all work;
-    // large, so that the images sized by the object's region are allocated near their largest.
+    segmenter.setParams(params);
+    const int width = 2 * working_size_, height = std::max(kMinWorkingSide, width * 9 / 16) / 2 * 2;
+    // Textured and moving, so that the flow, the camera's motion fit and the network all work.
     cv::Mat texture(height, width, CV_8U);
     cv::RNG(1).fill(texture, cv::RNG::UNIFORM, 30, 90);
     const cv::Mat u(height / 2, width / 2, CV_8U, cv::Scalar(140));
     const cv::Mat v(height / 2, width / 2, CV_8U, cv::Scalar(110));
     for (int step = 0; step < 3; ++step) {
       cv::Mat y = texture.clone(), seed = cv::Mat::zeros(y.size(), CV_8U);
-      const cv::Rect object(width / 8 + 4 * step, height / 8, width * 3 / 4, height * 3 / 4);
+      const cv::Rect object(width / 3 + 4 * step, height / 3, width / 4, height / 4);
       y(object).setTo(170);
       seed(object).setTo(255);
       const FrameView frame = FrameView::fromI420(y, u, v, YuvMatrix::bt709());
       if (step == 0)
-        segmenter_.seed(frame, seed);
+        segmenter.seed(frame, seed);
       else
-        segmenter_.process(frame);
+        segmenter.process(frame);
     }
   } catch (const std::exception &e) { // only time is lost: the first frames pay instead
     reports.push_back(info(std::string("warming up failed: ") + e.what()));
   }
 }
 
-// Tracking starts again with this model (none: an untrained one) and the network in use. The
-// tracker is reset, not replaced: its working images stay allocated (see warmUp).
-void StreamController::resetSegmenter(const Model *model) {
-  segmenter_.setModel(model ? *model : Model());
-  segmenter_.setNetwork(network_);
-  segmenter_.reset();
+// A new tracker with the model (when there is one) and the network in use.
+Segmenter StreamController::freshSegmenter(const Model *model) const {
+  Segmenter segmenter;
+  if (model)
+    segmenter.setModel(*model);
+  if (network_.loaded())
+    segmenter.setNetwork(network_);
+  return segmenter;
 }
 
 bool StreamController::restart(Reports &reports) {
   try {
-    resetSegmenter(model_ ? &*model_ : nullptr);
+    segmenter_ = freshSegmenter(model_ ? &*model_ : nullptr);
   } catch (const std::exception &e) {
     reports.push_back(report(Report::Level::Error, Report::Kind::Failed,
                              std::string("flagmask: could not restart tracking: ") + e.what()));
@@ -388,7 +379,7 @@ bool StreamController::setFrameSize(cv::Size size, Reports &reports) {
       // from): only the seed can start the tracking again.
       const bool carry = learned.trained() && !seed_pending_ && segmenter_.started() &&
                          !last_mask_.empty() && cv::countNonZero(last_mask_) > 0;
-      resetSegmenter(&learned);
+      segmenter_ = freshSegmenter(&learned);
       handover_ = carry ? last_mask_ : cv::Mat();
       if (!learned.trained() && hasSeed())
         seed_pending_ = true;
@@ -566,14 +557,6 @@ FrameStatus StreamController::process(FrameView &frame, const FrameTime &time,
                                       Reports &reports) {
   if (!started_) // a frame that came in while a start was failing
     return FrameStatus::NotStarted;
-  return worker_->run(
-      [&] { return processHere(frame, time, inputs, params, output, facts, reports); });
-}
-
-FrameStatus StreamController::processHere(FrameView &frame, const FrameTime &time,
-                                          const StreamInputs &inputs, const SegmenterParams &params,
-                                          const OutputStyle &output, FrameFacts &facts,
-                                          Reports &reports) {
   if (output.mode == Mode::Alpha && !frame.hasAlpha()) {
     reports.push_back(alphaUnsupported(frame));
     return FrameStatus::Failed;

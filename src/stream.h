@@ -11,12 +11,10 @@
 #include "pace.h"
 #include "params.h"
 #include "segmenter.h"
-#include "worker.h"
 
 #include <opencv2/core.hpp>
 
 #include <cstdint>
-#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -139,8 +137,7 @@ public:
   // frames), seeds or tracks, and writes the output into the frame in place. time places the
   // frame in the stream: a seed applies to the frame it belongs to (StreamInputs::seed_time).
   // When downstream reports frames late and this work is what does not fit in the frame period,
-  // only some frames are analysed and the others carry the last answer along (see Pacer). The
-  // work runs on a thread of the controller's own, the caller waiting (see warmUp).
+  // only some frames are analysed and the others carry the last answer along (see Pacer).
   FrameStatus process(FrameView &frame, const FrameTime &time, const StreamInputs &inputs,
                       const SegmenterParams &params, const OutputStyle &output, FrameFacts &facts,
                       Reports &reports);
@@ -151,9 +148,6 @@ public:
   std::optional<Model> takeUnsavedModel();
 
 private:
-  FrameStatus processHere(FrameView &frame, const FrameTime &time, const StreamInputs &inputs,
-                          const SegmenterParams &params, const OutputStyle &output,
-                          FrameFacts &facts, Reports &reports);
   bool hasSeed() const;
   bool takeInputChange(const StreamInputs &wanted, cv::Size frame, Reports &reports);
   bool cutBoxSeed(const FrameView &frame, cv::Mat &seed, Reports &reports);
@@ -164,7 +158,7 @@ private:
   bool startFrom(const FrameView &frame, const cv::Mat &mask);
   bool analyseThis(const FrameTime &time, Reports &reports);
   void takeNetworkChange(const StreamInputs &wanted, Reports &reports);
-  void resetSegmenter(const Model *model);
+  Segmenter freshSegmenter(const Model *model) const;
   void warmUp(Reports &reports);
 
   // What the active inputs loaded to.
@@ -189,8 +183,6 @@ private:
   int working_size_ = kDefaultWorkingSize;
   bool unsaved_ = false; // frames went through the tracker since takeUnsavedModel()
   Pacer pacer_;
-  // The thread the warm-up and every frame run on, from start() to stop() (see warmUp).
-  std::unique_ptr<Worker> worker_;
 };
 
 // Writes the learned model to path. The report, when there is one, is a warning naming the file
