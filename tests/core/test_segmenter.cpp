@@ -264,9 +264,9 @@ TEST(Segmenter, ResetForgetsTheTemporalState) {
 }
 
 TEST(Segmenter, ReseededAfterAResetTracksAsAFreshOne) {
-  // A stream that starts again reuses its segmenter (its working images stay allocated): seeded
-  // again after a reset, it must track exactly as a new segmenter seeded the same way, with
-  // nothing of the first run left in the flow, the hysteresis or the carried motion.
+  // A segmenter reused for a new start keeps its working images allocated; seeded again after a
+  // reset, it must track exactly as a new segmenter seeded the same way, with nothing of the
+  // first run left in the flow, the hysteresis or the carried motion.
   flagmask::SegmenterParams params;
   flagmask::Segmenter reused(params);
   const flagmask::SyntheticFrame f0 = flagmask::syntheticFlag(0, kFlagSize);
