@@ -23,6 +23,9 @@ namespace fs = std::filesystem;
 // a photograph or a JPEG-compressed mask, whose every pixel that is not black becomes the object.
 constexpr int kMaxMaskValues = 32;
 
+// The frame width the tracker warms up at: 1080p, the largest size streams commonly have.
+constexpr int kWarmUpWidth = 1920;
+
 Report report(Report::Level level, Report::Kind kind, std::string text, std::string debug = "") {
   return {level, kind, std::move(text), std::move(debug)};
 }
@@ -209,13 +212,7 @@ bool StreamController::hasSeed() const {
 }
 
 bool StreamController::start(const StreamInputs &inputs, int working_size, Reports &reports) {
-  // The network stays loaded from one start to the next while its path is the same: state changes
-  // come often (a player's stop and play), and reading it is the slowest part of a start.
-  const Network loaded = network_;
-  const std::string loaded_path = inputs_.network_path;
-  *this = StreamController();
-  network_ = loaded; // kept through a start that fails before the network is looked at
-  inputs_.network_path = loaded_path;
+  forgetStream();
   if (inputs.empty()) {
     reports.push_back(report(Report::Level::Error, Report::Kind::Settings,
                              "flagmask needs a seed-mask or a model, or a seed-box to cut a seed "
@@ -256,62 +253,100 @@ bool StreamController::start(const StreamInputs &inputs, int working_size, Repor
 }
 
 void StreamController::stop() {
-  // The loaded network outlives the stop (see start).
-  const Network network = network_;
+  forgetStream();
+}
+
+// Forgets the stream and what start() loaded, and keeps what outlives a stop: the network (state
+// changes come often, a player's stop and play, and reading it is the slowest part of a start),
+// the worker thread and the tracker with its working memory, with nothing learned left in it.
+void StreamController::forgetStream() {
+  Network network = std::move(network_);
   const std::string network_path = inputs_.network_path;
+  std::unique_ptr<Worker> worker = std::move(worker_);
+  Segmenter segmenter = std::move(segmenter_);
+  const std::optional<Warmth> warmed = warmed_;
   *this = StreamController();
-  network_ = network;
+  network_ = std::move(network); // kept through a start that fails before the network is looked at
   inputs_.network_path = network_path;
+  worker_ = std::move(worker);
+  segmenter_ = std::move(segmenter);
+  warmed_ = warmed;
+  resetSegmenter(nullptr);
+}
+
+// Runs job on the worker thread, or here when there is none.
+template <typename Job> auto StreamController::onWorker(Job &&job) {
+  return worker_ ? worker_->run(std::forward<Job>(job)) : job();
 }
 
 // The first frames of a stream paid for work done once: OpenCV fills its colour conversion
-// tables on first use (about 100 ms in a process for BGR to Lab) and the network sets itself up
-// for its input's shape. Paid by the first frames, that work made every live stream drop frames at
-// its start; here, at start, no frame waits for it. A throwaway tracker using the stream's network
-// follows a square through textured I420 frames of the usual 16:9 shape at twice the working
-// size, so the reduction, the conversion, the flow, the network at the shape a 16:9 stream gives
-// it and the upsampling back to the frame have all run once.
+// tables on first use (about 100 ms in a process for BGR to Lab), the network sets itself up for
+// its input's shape, and every image the tracker keeps from frame to frame is new memory, whose
+// first touch is a page fault per page (40-57 ms of a first 1080p frame, against 11-16 ms for the
+// frames after it). Paid by the first frames, that work made every live stream drop frames at its
+// start. Here, at start, no frame waits for it: the stream's own tracker, on the thread its frames
+// will run on, follows a large square through textured I420 frames of 1080p (or of twice the
+// working size when that is larger), so the reduction, the conversion, the flow, the network at
+// the shape a 16:9 stream gives it and the upsampling back to the frame have all run, and their
+// images stay allocated for the stream's (restart() resets the tracker in place). Done once per
+// working size and network: the tracker keeps its memory from one start to the next.
 void StreamController::warmUp(Reports &reports) {
-  try {
-    Segmenter segmenter = freshSegmenter(nullptr);
-    SegmenterParams params;
-    params.working_size = working_size_;
-    segmenter.setParams(params);
-    const int width = 2 * working_size_, height = std::max(kMinWorkingSide, width * 9 / 16) / 2 * 2;
-    // Textured and moving, so that the flow, the camera's motion fit and the network all work.
-    cv::Mat texture(height, width, CV_8U);
-    cv::RNG(1).fill(texture, cv::RNG::UNIFORM, 30, 90);
-    const cv::Mat u(height / 2, width / 2, CV_8U, cv::Scalar(140));
-    const cv::Mat v(height / 2, width / 2, CV_8U, cv::Scalar(110));
-    for (int step = 0; step < 3; ++step) {
-      cv::Mat y = texture.clone(), seed = cv::Mat::zeros(y.size(), CV_8U);
-      const cv::Rect object(width / 3 + 4 * step, height / 3, width / 4, height / 4);
-      y(object).setTo(170);
-      seed(object).setTo(255);
-      const FrameView frame = FrameView::fromI420(y, u, v, YuvMatrix::bt709());
-      if (step == 0)
-        segmenter.seed(frame, seed);
-      else
-        segmenter.process(frame);
+  const Warmth wanted{working_size_, inputs_.network_path};
+  if (warmed_ == wanted)
+    return;
+  if (!worker_) {
+    try {
+      worker_ = std::make_unique<Worker>();
+    } catch (const std::exception &e) { // the frames run on the caller's thread instead
+      reports.push_back(info(std::string("no thread of its own: ") + e.what()));
     }
+  }
+  try {
+    onWorker([&] { warmUpHere(); });
+    warmed_ = wanted;
   } catch (const std::exception &e) { // only time is lost: the first frames pay instead
     reports.push_back(info(std::string("warming up failed: ") + e.what()));
   }
 }
 
-// A new tracker with the model (when there is one) and the network in use.
-Segmenter StreamController::freshSegmenter(const Model *model) const {
-  Segmenter segmenter;
-  if (model)
-    segmenter.setModel(*model);
-  if (network_.loaded())
-    segmenter.setNetwork(network_);
-  return segmenter;
+void StreamController::warmUpHere() {
+  resetSegmenter(nullptr);
+  SegmenterParams params;
+  params.working_size = working_size_;
+  segmenter_.setParams(params);
+  const int width = std::max(kWarmUpWidth, 2 * working_size_) / 2 * 2;
+  const int height = std::max(kMinWorkingSide, width * 9 / 16) / 2 * 2;
+  // Textured and moving, so that the flow, the camera's motion fit and the network all work.
+  cv::Mat texture(height, width, CV_8U);
+  cv::RNG(1).fill(texture, cv::RNG::UNIFORM, 30, 90);
+  const cv::Mat u(height / 2, width / 2, CV_8U, cv::Scalar(140));
+  const cv::Mat v(height / 2, width / 2, CV_8U, cv::Scalar(110));
+  for (int step = 0; step < 3; ++step) {
+    cv::Mat y = texture.clone(), seed = cv::Mat::zeros(y.size(), CV_8U);
+    // Three quarters of each side: the work around the object covers about the whole frame.
+    const cv::Rect object(width / 8 + 4 * step, height / 8, width * 3 / 4, height * 3 / 4);
+    y(object).setTo(170);
+    seed(object).setTo(255);
+    const FrameView frame = FrameView::fromI420(y, u, v, YuvMatrix::bt709());
+    if (step == 0)
+      segmenter_.seed(frame, seed);
+    else
+      segmenter_.process(frame);
+  }
+  resetSegmenter(nullptr); // nothing of the square stays
+}
+
+// The tracker, its working memory kept, with nothing of the last stream left: the model given
+// (or none) and the network in use.
+void StreamController::resetSegmenter(const Model *model) {
+  segmenter_.setModel(model ? *model : Model());
+  segmenter_.setNetwork(network_);
+  segmenter_.reset();
 }
 
 bool StreamController::restart(Reports &reports) {
   try {
-    segmenter_ = freshSegmenter(model_ ? &*model_ : nullptr);
+    resetSegmenter(model_ ? &*model_ : nullptr);
   } catch (const std::exception &e) {
     reports.push_back(report(Report::Level::Error, Report::Kind::Failed,
                              std::string("flagmask: could not restart tracking: ") + e.what()));
@@ -379,7 +414,7 @@ bool StreamController::setFrameSize(cv::Size size, Reports &reports) {
       // from): only the seed can start the tracking again.
       const bool carry = learned.trained() && !seed_pending_ && segmenter_.started() &&
                          !last_mask_.empty() && cv::countNonZero(last_mask_) > 0;
-      segmenter_ = freshSegmenter(&learned);
+      resetSegmenter(&learned);
       handover_ = carry ? last_mask_ : cv::Mat();
       if (!learned.trained() && hasSeed())
         seed_pending_ = true;
@@ -555,6 +590,14 @@ FrameStatus StreamController::process(FrameView &frame, const FrameTime &time,
                                       const StreamInputs &inputs, const SegmenterParams &params,
                                       const OutputStyle &output, FrameFacts &facts,
                                       Reports &reports) {
+  // On the thread the warm-up ran on, whose memory it warmed (see warmUp()).
+  return onWorker([&] { return processHere(frame, time, inputs, params, output, facts, reports); });
+}
+
+FrameStatus StreamController::processHere(FrameView &frame, const FrameTime &time,
+                                          const StreamInputs &inputs, const SegmenterParams &params,
+                                          const OutputStyle &output, FrameFacts &facts,
+                                          Reports &reports) {
   if (!started_) // a frame that came in while a start was failing
     return FrameStatus::NotStarted;
   if (output.mode == Mode::Alpha && !frame.hasAlpha()) {

@@ -11,10 +11,12 @@
 #include "pace.h"
 #include "params.h"
 #include "segmenter.h"
+#include "worker.h"
 
 #include <opencv2/core.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -114,7 +116,8 @@ public:
   // author meant a warning). False, with an error reported, when the stream cannot start. The
   // working size stays until the next start.
   bool start(const StreamInputs &inputs, int working_size, Reports &reports);
-  // Forgets what start() loaded and the temporal state.
+  // Forgets what start() loaded and the temporal state. The network, the thread frames run on and
+  // the tracker's working memory stay for the next start (see warmUp()).
   void stop();
   bool started() const { return started_; }
 
@@ -158,8 +161,14 @@ private:
   bool startFrom(const FrameView &frame, const cv::Mat &mask);
   bool analyseThis(const FrameTime &time, Reports &reports);
   void takeNetworkChange(const StreamInputs &wanted, Reports &reports);
-  Segmenter freshSegmenter(const Model *model) const;
+  FrameStatus processHere(FrameView &frame, const FrameTime &time, const StreamInputs &inputs,
+                          const SegmenterParams &params, const OutputStyle &output,
+                          FrameFacts &facts, Reports &reports);
+  void resetSegmenter(const Model *model);
+  void forgetStream();
   void warmUp(Reports &reports);
+  void warmUpHere();
+  template <typename Job> auto onWorker(Job &&job);
 
   // What the active inputs loaded to.
   std::optional<Model> model_;       // from inputs_.model_path
@@ -183,6 +192,19 @@ private:
   int working_size_ = kDefaultWorkingSize;
   bool unsaved_ = false; // frames went through the tracker since takeUnsavedModel()
   Pacer pacer_;
+
+  // Kept from one start to the next (see warmUp()): the thread the warm-up and the frames run on
+  // (none when one could not be made: they run on the caller's) and what segmenter_'s working
+  // memory was warmed up for.
+  std::unique_ptr<Worker> worker_;
+  struct Warmth {
+    int working_size = 0;
+    std::string network_path;
+    bool operator==(const Warmth &o) const {
+      return working_size == o.working_size && network_path == o.network_path;
+    }
+  };
+  std::optional<Warmth> warmed_;
 };
 
 // Writes the learned model to path. The report, when there is one, is a warning naming the file
