@@ -484,7 +484,7 @@ static gboolean gst_flag_mask_stop(GstBaseTransform *trans) {
   return gst_flag_mask_guard(GST_ELEMENT(self), TRUE, [&] {
     write_model_out(self);
     const std::lock_guard<std::mutex> guard(self->stream_lock);
-    self->stream.stop(); // frees the model, the masks and the tracker's images
+    self->stream.stop(); // forgets the model, the masks and what was learned
     return TRUE;
   });
 }
