@@ -239,6 +239,23 @@ TEST_F(StreamTest, RestartAppliesTheSeedAgain) {
   EXPECT_EQ(differing(frame(44), squareMask(20)), 0); // the seed, as on a first frame
 }
 
+TEST_F(StreamTest, AStartAfterAStopTracksAsAFirstStart) {
+  // The tracker, its thread and its working memory outlive a stop; nothing it learned may.
+  ASSERT_TRUE(start({"", seed_path, "", ""}));
+  std::vector<cv::Mat> first;
+  for (int x = 20; x <= 40; x += 4)
+    first.push_back(frame(x));
+  stream.stop();
+  EXPECT_FALSE(stream.learnedModel());
+  ASSERT_TRUE(start({model_path, "", "", ""})); // another stream, another model, between the two
+  for (int x = 60; x >= 40; x -= 4)
+    frame(x);
+  stream.stop();
+  ASSERT_TRUE(start({"", seed_path, "", ""}));
+  for (std::size_t i = 0; i < first.size(); ++i)
+    EXPECT_EQ(differing(frame(20 + 4 * static_cast<int>(i)), first[i]), 0) << i;
+}
+
 // --- seeks: a flush, then a frame somewhere in the stream ---------------------------------------
 
 // The square moves 4 pixels a frame from x = 20 (the seed's place) on frame 0.
