@@ -166,7 +166,18 @@ GST_START_TEST(test_state_changes_while_pushing) {
   const GstVideoInfo info = video_info("BGR", kSize);
   GstBus *bus = gst_bus_new();
   GstHarness *h = harness_new("seed-mask=" + seed_path, &info, bus);
-  GstHarnessThread *thread = gst_harness_stress_statechange_start_full(h, 5000);
+  // A frame finishes only between two state changes (each takes the source pad down first), so
+  // the changes come every 5 ms, or every four frames where a frame takes longer: the slower of the
+  // seed frame and a tracked frame, timed here. Under valgrind a frame takes a good part of a
+  // second, and changes every 5 ms let none through.
+  gint64 slowest = 0;
+  for (int i = 0; i < 2; ++i) {
+    const gint64 began = g_get_monotonic_time();
+    gst_buffer_unref(gst_harness_push_and_pull(h, to_buffer(scene(kSize, kSeedX + i), &info)));
+    slowest = std::max(slowest, g_get_monotonic_time() - began);
+  }
+  const gulong interval = static_cast<gulong>(std::max<gint64>(5000, 4 * slowest));
+  GstHarnessThread *thread = gst_harness_stress_statechange_start_full(h, interval);
   // Until 20 frames went through and 200 were pushed, or for 60 s on a slow machine (valgrind,
   // which runs this beside another test on two cores: 20 s once let only 2 frames through).
   const gint64 end = g_get_monotonic_time() + 60 * G_USEC_PER_SEC;
@@ -180,7 +191,8 @@ GST_START_TEST(test_state_changes_while_pushing) {
     g_usleep(200);
   }
   const guint changes = gst_harness_stress_thread_stop(thread);
-  fail_unless(changes > 5 && passed > 5, "%u state changes, %d frames through", changes, passed);
+  fail_unless(changes > 5 && passed > 5, "%u state changes %lu us apart, %d frames through",
+              changes, interval, passed);
   const Posted p = pop_posted(bus, GST_MESSAGE_ERROR);
   fail_unless(p.type == GST_MESSAGE_UNKNOWN, "error: %s (%s)", p.message.c_str(), p.debug.c_str());
   fmtest::harness_teardown(h, bus);
