@@ -24,8 +24,5 @@ wrapper=(valgrind --tool=memcheck --leak-check=full --show-leak-kinds=definite
 # One process per test (no fork per check, so valgrind sees everything); GLib's allocators made
 # plain so that valgrind sees every block.
 export CK_FORK=no G_SLICE=always-malloc G_DEBUG=gc-friendly
-# OpenCV's parallel_for_ on one thread: valgrind runs one thread at a time anyway, and TBB's
-# workers waiting for their turn only slow the run down. The same loop bodies run, on the caller.
-export OPENCV_FOR_THREADS_NUM=1
 meson test -C "$build" --suite gst --wrapper "${wrapper[*]}" --timeout-multiplier 20 \
   --num-processes "${VALGRIND_JOBS:-2}" --print-errorlogs "$@"
