@@ -429,6 +429,14 @@ doc-pipelines)
   grep -q '^frames: 3$' "$work/several.yml" || fail "several.yml does not record its 3 frames"
   gst-launch-1.0 -q filesrc location="$video" ! decodebin ! videoconvert \
     ! flagmask model="$work/several.yml" seed-mask="$seed" ! videoconvert ! fakesink
+  echo "playing a file with playbin's video-filter (mask mode and PNG files for the video sink)"
+  rm -rf "$work/masks" && mkdir "$work/masks"
+  gst-launch-1.0 -q playbin uri="file://$video" \
+    video-filter="videoconvert ! flagmask seed-mask=$seed mode=mask ! videoconvert" \
+    video-sink="videoconvert ! video/x-raw,format=GRAY8 ! pngenc compression-level=1 \
+      ! multifilesink location=$work/masks/%05d.png"
+  iou=$("$FLAGMASK_COMPARE" "$truth" "$work/masks" | sed -n 's/.*mean_iou=\([0-9.]*\).*/\1/p')
+  at_least "$iou" $TRACK_FLOOR "playbin video-filter, mean IoU over the clip"
   echo "live camera with a saved model (videotestsrc is-live=true for v4l2src, fakesink for autovideosink)"
   gst-launch-1.0 -q videotestsrc is-live=true num-buffers=15 \
     ! video/x-raw,width=640,height=480,framerate=30/1 ! queue max-size-buffers=2 leaky=downstream \
