@@ -5,7 +5,7 @@
 # the build tree, and the pipelines docs/examples.md and docs/howto.md give. Exit 77 = skipped.
 set -euo pipefail
 
-case_name=${1:?usage: check_tools.sh train-box|train-video|train-usage|synth-scenes|embed-ball|embed-file|embed-errors|embed-progress|py-messages|py-errors|py-progress|doc-howto|doc-pipelines}
+case_name=${1:?usage: check_tools.sh demo-cutout|train-box|train-video|train-usage|synth-scenes|embed-ball|embed-file|embed-errors|embed-progress|py-messages|py-errors|py-progress|doc-howto|doc-pipelines}
 work=$(mktemp -d)
 receiver=
 cleanup() {
@@ -122,6 +122,43 @@ check_message_lines() {
 summary_value() { sed -n "s/.*\b$1=\([0-9.x]*\).*/\1/p" "$work/stdout"; }
 
 case $case_name in
+demo-cutout)
+  # scripts/demo.sh's cut-out (demo.sh itself installs and builds first) on each kind of input:
+  # a video file with a sound track and a mask, the same with a box, JPEG frames, the default
+  # generated flag. Each WebM holds every frame; a bad argument is refused before anything runs.
+  need_gst
+  make_fixture
+  gst-launch-1.0 -q -e multifilesrc location="$flag/%05d.jpg" index=0 stop-index=$((FRAMES - 1)) \
+    caps=image/jpeg,framerate=24/1 ! jpegdec ! videoconvert ! vp8enc deadline=1 ! queue \
+    ! webmmux name=mux ! filesink location="$work/clip.webm" \
+    audiotestsrc num-buffers=25 ! audioconvert ! vorbisenc ! queue ! mux.
+  cutout() { OUT_DIR=$work/out BUILD_DIR=$BUILD_ROOT bash "$SOURCE_ROOT/scripts/cutout.sh" "$@"; }
+  frames_of() { # WebM -> its number of video frames
+    rm -rf "$work/decoded" && mkdir "$work/decoded"
+    gst-launch-1.0 -q filesrc location="$1" ! decodebin ! videoconvert ! pngenc \
+      ! multifilesink location="$work/decoded/%05d.png"
+    find "$work/decoded" -name '*.png' | wc -l
+  }
+  expect_frames() { # WebM, frames
+    local n
+    n=$(frames_of "$1")
+    echo "$(basename "$1"): $n frames"
+    [[ $n -eq $2 ]] || fail "$1 has $n frames, expected $2"
+  }
+  cutout "$work/clip.webm" "$truth/00000.png" >/dev/null 2>&1 || fail "a WebM with sound and a mask"
+  expect_frames "$work/out/clip-cutout.webm" $FRAMES
+  rm "$work/out/clip-cutout.webm"
+  cutout "$work/clip.webm" $BOX >/dev/null 2>&1 || fail "a WebM with sound and a box"
+  expect_frames "$work/out/clip-cutout.webm" $FRAMES
+  cutout "$flag" "$truth/00000.png" >/dev/null 2>&1 || fail "a folder of JPEG frames"
+  expect_frames "$work/out/flag-cutout.webm" $FRAMES
+  rm "$work/out/flag-cutout.webm"
+  cutout >/dev/null 2>&1 || fail "the default generated flag"
+  expect_frames "$work/out/flag-cutout.webm" 120
+  expect_status 1 bash "$SOURCE_ROOT/scripts/cutout.sh" "$work/clip.webm" 1,2,3
+  expect_stderr "neither a mask image nor a box"
+  expect_status 2 bash "$SOURCE_ROOT/scripts/cutout.sh" "$work/clip.webm"
+  ;;
 train-box)
   need_gst
   make_fixture
