@@ -100,6 +100,39 @@ cv::Mat maskFromBox(const cv::Mat &frame_bgr, const cv::Rect &box, int iteration
   return mask;
 }
 
+std::vector<std::string> boxSeedWarnings(const cv::Rect &box, cv::Size frame, const cv::Mat &mask) {
+  std::vector<std::string> warnings;
+  std::vector<std::string> edges;
+  if (box.y <= 0)
+    edges.push_back("top");
+  if (box.y + box.height >= frame.height)
+    edges.push_back("bottom");
+  if (box.x <= 0)
+    edges.push_back("left");
+  if (box.x + box.width >= frame.width)
+    edges.push_back("right");
+  if (!edges.empty()) {
+    std::string which = edges[0];
+    for (size_t i = 1; i < edges.size(); ++i)
+      which += (i + 1 == edges.size() ? " and " : ", ") + edges[i];
+    warnings.push_back("box " + boxText(box) + " touches the frame's " + which + " edge" +
+                       (edges.size() > 1 ? "s" : "") +
+                       ": grabCut learns the background only from around the box, so background "
+                       "the edge cuts off may be taken for the object; check the mask, leave a "
+                       "margin, or give a mask instead");
+  }
+  const cv::Rect inside = box & cv::Rect(cv::Point(0, 0), frame);
+  if (!inside.empty() && !mask.empty() && mask.size() == frame) {
+    const double share = cv::countNonZero(mask(inside)) / static_cast<double>(inside.area());
+    if (share > kMaxCutoutShare)
+      warnings.push_back("the cut-out covers " + std::to_string(cvRound(100 * share)) +
+                         " % of box " + boxText(box) +
+                         ": check that it took no background with the object; a box drawn with "
+                         "more margin, or a mask, helps");
+  }
+  return warnings;
+}
+
 cv::Rect parseBox(const std::string &text) {
   int v[4];
   const char *p = text.c_str();

@@ -4,6 +4,7 @@
 #include <opencv2/core.hpp>
 
 #include <string>
+#include <vector>
 
 namespace flagmask {
 
@@ -37,6 +38,16 @@ constexpr int kDefaultBoxSeedIterations = 5;
 // it, or grabCut finds no object in it.
 cv::Mat maskFromBox(const cv::Mat &frame_bgr, const cv::Rect &box,
                     int iterations = kDefaultBoxSeedIterations);
+
+// A cut-out covering more of its box than this share may have taken background with the object.
+constexpr double kMaxCutoutShare = 0.5;
+
+// What the user should check in a seed mask maskFromBox cut from box on a frame of the given size,
+// one sentence each (empty when nothing): a box touching the frame's edge (grabCut learns the
+// background only from around the box, so background the edge cuts off, such as the sea under a
+// kite in a box on the top edge, can be taken for the object), and a cut-out covering more than
+// kMaxCutoutShare of the box.
+std::vector<std::string> boxSeedWarnings(const cv::Rect &box, cv::Size frame, const cv::Mat &mask);
 
 // Reads a box written "x,y,w,h" (pixels, non-negative integers). Throws Error quoting text.
 cv::Rect parseBox(const std::string &text);

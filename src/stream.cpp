@@ -524,6 +524,10 @@ bool StreamController::cutBoxSeed(const FrameView &frame, cv::Mat &seed, Reports
     return true;
   try {
     seed = maskFromBoxOnFrame(frame, *seed_box_, inputs_.seed_box);
+    for (const std::string &warning : boxSeedWarnings(*seed_box_, frame.size(), seed))
+      reports.push_back(report(Report::Level::Warning, Report::Kind::Settings,
+                               "flagmask: seed-box: " + warning,
+                               "the seed cut from the box is used as it is"));
     return true;
   } catch (const Error &e) {
     if (!segmenter_.model().trained()) {

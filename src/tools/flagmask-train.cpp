@@ -199,12 +199,17 @@ cv::Mat loadSource(const Source &source) {
                                       : flagmask::loadFrame(source.path);
 }
 
+// The mask cut from box on the source's frame; what the user should check in it is said on stderr.
 cv::Mat maskFromBoxOn(const cv::Mat &frame, const Source &source, const cv::Rect &box) {
+  cv::Mat mask;
   try {
-    return flagmask::maskFromBox(frame, box);
+    mask = flagmask::maskFromBox(frame, box);
   } catch (const flagmask::Error &e) {
     throw flagmask::Error(source.path + ": " + e.what());
   }
+  for (const std::string &warning : flagmask::boxSeedWarnings(box, frame.size(), mask))
+    std::cerr << "flagmask-train: warning: " << source.path << ": " << warning << "\n";
+  return mask;
 }
 
 void writeMask(const cv::Mat &mask, const std::string &path) {

@@ -147,6 +147,37 @@ TEST(MaskFromBox, FrameNotBgr) {
   expectErrorSaying([&] { flagmask::maskFromBox(cv::Mat(), boxAroundDisc()); }, {"empty"});
 }
 
+// Which warnings a user gets: none for a box with a margin whose cut-out fills less than half of
+// it; the edges a box touches, named; a cut-out filling more than half of its box.
+TEST(BoxSeedWarnings, NoneForAMarginedBoxMostlyBackground) {
+  const Scene s = discScene();
+  const cv::Rect box = boxAroundDisc(30); // the disc fills pi 50^2 / 160^2 = 31 % of it
+  EXPECT_TRUE(flagmask::boxSeedWarnings(box, kSize, flagmask::maskFromBox(s.frame, box)).empty());
+}
+
+TEST(BoxSeedWarnings, NamesTheEdgesTheBoxTouches) {
+  const cv::Mat none = cv::Mat::zeros(kSize, CV_8U);
+  const auto top = flagmask::boxSeedWarnings(cv::Rect(100, 0, 80, 60), kSize, none);
+  ASSERT_EQ(top.size(), 1u);
+  EXPECT_NE(top[0].find("100,0,80,60"), std::string::npos) << top[0];
+  EXPECT_NE(top[0].find("top edge"), std::string::npos) << top[0];
+  const auto corner = flagmask::boxSeedWarnings(cv::Rect(250, 200, 70, 40), kSize, none);
+  ASSERT_EQ(corner.size(), 1u);
+  EXPECT_NE(corner[0].find("bottom and right edges"), std::string::npos) << corner[0];
+}
+
+TEST(BoxSeedWarnings, ACutOutFillingMostOfItsBox) {
+  const cv::Rect box(100, 60, 80, 60);
+  cv::Mat mask = cv::Mat::zeros(kSize, CV_8U);
+  mask(cv::Rect(104, 64, 72, 52)).setTo(255); // 78 % of the box
+  const auto warnings = flagmask::boxSeedWarnings(box, kSize, mask);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("78 %"), std::string::npos) << warnings[0];
+  mask(cv::Rect(104, 64, 72, 52)).setTo(0);
+  mask(cv::Rect(110, 70, 40, 40)).setTo(255); // 33 %
+  EXPECT_TRUE(flagmask::boxSeedWarnings(box, kSize, mask).empty());
+}
+
 TEST(ParseBox, ReadsXYWH) {
   EXPECT_EQ(flagmask::parseBox("120,40,200,150"), cv::Rect(120, 40, 200, 150));
   EXPECT_EQ(flagmask::boxText(cv::Rect(1, 2, 3, 4)), "1,2,3,4");

@@ -818,6 +818,30 @@ GST_START_TEST(test_seed_box_outside_frame) {
 }
 GST_END_TEST;
 
+// A box touching the frame's top edge gets a warning naming the box and the edge (grabCut learns
+// the background only from around the box); tracking goes on from the seed it cut. A box with a
+// margin on every side and a cut-out of under half of it gets none.
+GST_START_TEST(test_seed_box_warnings) {
+  const GstVideoInfo info = video_info("BGR", kSize);
+  GstBus *bus = gst_bus_new();
+  const char *on_edge = "10,0,60,100"; // the square is 40x40 at y 40: 27 % of the box
+  GstHarness *h = harness_new(std::string("mode=mask seed-box=") + on_edge, &info, bus);
+  GstBuffer *out = push_pull(h, scene(kSize, kSeedX), &info);
+  const Posted p = pop_posted(bus);
+  fail_unless(p.type == GST_MESSAGE_WARNING && p.says(on_edge) && p.says("top edge"), "%s",
+              p.message.c_str());
+  fail_unless(differing(to_mask(out, &info), scene_mask(kSize, kSeedX)) < kSize.area() / 100);
+  gst_buffer_unref(out);
+  fmtest::harness_teardown(h, bus);
+
+  bus = gst_bus_new();
+  h = harness_new(std::string("mode=mask seed-box=") + kBox, &info, bus);
+  gst_buffer_unref(push_pull(h, scene(kSize, kSeedX), &info));
+  fail_unless(pop_posted(bus).type == GST_MESSAGE_UNKNOWN);
+  fmtest::harness_teardown(h, bus);
+}
+GST_END_TEST;
+
 // Setting seed-box while playing re-seeds at the next frame; a malformed or outside box gets a
 // warning naming it and tracking goes on.
 GST_START_TEST(test_seed_box_while_playing) {
@@ -1074,6 +1098,7 @@ static Suite *features_suite(void) {
   tcase_add_test(tc, test_seed_mask_wins_over_box);
   tcase_add_test(tc, test_seed_box_malformed_at_start);
   tcase_add_test(tc, test_seed_box_outside_frame);
+  tcase_add_test(tc, test_seed_box_warnings);
   tcase_add_test(tc, test_seed_box_while_playing);
   tcase_add_test(tc, test_model_out_at_eos);
   tcase_add_test(tc, test_model_out_at_stop);

@@ -166,6 +166,12 @@ train-box)
     --write-mask "$work/box.png" -o "$work/model.yml"
   [[ -s $work/box.png && -s $work/model.yml ]] || fail "no mask or model written"
   at_least "$(mask_iou "$work/box.png")" $BOX_MASK_FLOOR "mask from the box vs truth, IoU"
+  # The cloth fills about three quarters of this box: the user is asked to check the mask.
+  expect_stderr "warning: $flag/00000.jpg: the cut-out covers"
+  # A box on the frame's top edge is said to be one.
+  expect_status 0 "$FLAGMASK_TRAIN" --frame "$flag/00000.jpg" --box 62,0,176,98 \
+    --write-mask "$work/top.png"
+  expect_stderr "touches the frame's top edge"
   at_least "$(track_video model="$work/model.yml")" $TRACK_FLOOR \
     "element from the box-trained model alone, mean IoU"
   ;;
