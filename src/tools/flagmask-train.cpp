@@ -3,11 +3,10 @@
 // mask may be a file or be cut out of a box with grabCut.
 #include "cli.h"
 #include "flagmask.h"
+#include "seed_io.h"
 
-#include <opencv2/core/utils/logger.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
-#include <opencv2/videoio.hpp>
 
 #include <cctype>
 #include <filesystem>
@@ -140,62 +139,8 @@ Options parse(int argc, char **argv) {
   return o;
 }
 
-// OpenCV's video backends log every probe that fails; the one error the tool gives says it better.
-class QuietOpenCvLog {
-public:
-  QuietOpenCvLog()
-      : saved_(cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT)) {}
-  ~QuietOpenCvLog() { cv::utils::logging::setLogLevel(saved_); }
-  QuietOpenCvLog(const QuietOpenCvLog &) = delete;
-  QuietOpenCvLog &operator=(const QuietOpenCvLog &) = delete;
-
-private:
-  cv::utils::logging::LogLevel saved_;
-};
-
-void checkReadableFile(const std::string &path, const char *what) {
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec))
-    throw flagmask::Error(std::string(what) + " '" + path + "' does not exist");
-  if (!std::filesystem::is_regular_file(path, ec))
-    throw flagmask::Error(std::string(what) + " '" + path + "' is not a regular file");
-  if (!std::ifstream(path, std::ios::binary))
-    throw flagmask::Error(std::string("cannot read ") + what + " '" + path +
-                          "' (check its permissions)");
-}
-
-// The first frame of a video file as 8-bit BGR. FFmpeg first: given a path it only ever opens a
-// file, where the GStreamer backend reads some strings as pipeline descriptions; GStreamer second,
-// for the formats only it decodes. Frames stay as stored (no rotation from metadata), as decodebin
-// hands them to the element, so a mask written from them fits the element's frames.
-cv::Mat firstVideoFrame(const std::string &path) {
-  checkReadableFile(path, "video");
-  cv::Mat frame;
-  {
-    const QuietOpenCvLog quiet;
-    for (const int api : {cv::CAP_FFMPEG, cv::CAP_GSTREAMER}) {
-      cv::VideoCapture capture;
-      if (!capture.open(path, api))
-        continue;
-      capture.set(cv::CAP_PROP_ORIENTATION_AUTO, 0);
-      if (capture.read(frame) && !frame.empty())
-        break;
-      frame.release();
-    }
-  }
-  if (frame.empty())
-    throw flagmask::Error("could not decode a frame of video '" + path +
-                          "': OpenCV's FFmpeg and GStreamer backends cannot read it (is it a "
-                          "video file?)");
-  if (frame.type() == CV_8UC1)
-    cv::cvtColor(frame, frame, cv::COLOR_GRAY2BGR);
-  if (frame.type() != CV_8UC3)
-    throw flagmask::Error("video '" + path + "' decodes to frames that are not 8-bit colour");
-  return frame;
-}
-
 cv::Mat loadSource(const Source &source) {
-  return source.kind == Source::Video ? firstVideoFrame(source.path)
+  return source.kind == Source::Video ? flagmask::seedio::videoFrameAt(source.path, 0)
                                       : flagmask::loadFrame(source.path);
 }
 
@@ -210,24 +155,6 @@ cv::Mat maskFromBoxOn(const cv::Mat &frame, const Source &source, const cv::Rect
   for (const std::string &warning : flagmask::boxSeedWarnings(box, frame.size(), mask))
     std::cerr << "flagmask-train: warning: " << source.path << ": " << warning << "\n";
   return mask;
-}
-
-void writeMask(const cv::Mat &mask, const std::string &path) {
-  const std::filesystem::path folder = std::filesystem::path(path).parent_path();
-  std::error_code ec;
-  if (!folder.empty() && !std::filesystem::is_directory(folder, ec))
-    throw flagmask::Error("could not write mask '" + path + "': folder '" + folder.string() +
-                          "' does not exist");
-  bool written = false;
-  std::string reason = "the file could not be created (check the folder's permissions)";
-  try {
-    written = cv::imwrite(path, mask);
-  } catch (const cv::Exception &e) {
-    reason = e.err;
-  }
-  if (!written)
-    throw flagmask::Error("could not write mask '" + path + "': " + reason);
-  std::cerr << "wrote " << path << "\n";
 }
 
 std::string percent(const cv::Mat &mask) {
@@ -250,7 +177,7 @@ int run(const Options &o) {
     if (seed.kind == Seed::Box) {
       mask = maskFromBoxOn(frame, source, seed.box);
       if (next_write < o.write_masks.size())
-        writeMask(mask, o.write_masks[next_write++]);
+        flagmask::seedio::writeMask(mask, o.write_masks[next_write++]);
     } else {
       mask = flagmask::loadMask(seed.path);
     }

@@ -9,7 +9,7 @@ set -euo pipefail
 
 : "${MESON:?}" "${BUILD_ROOT:?}" "${PLUGIN_DIR:?}" "${PREFIX:?}" "${BINDIR:?}" "${LIBEXECDIR:?}"
 : "${MANDIR:?}" "${DOCDIR:?}" "${NETWORK_DIR:?}"
-USER_TOOLS=(flagmask-train flagmask-synth)
+USER_TOOLS=(flagmask-train flagmask-seed flagmask-synth)
 DEV_TOOLS=(flagmask-eval flagmask-fit-fusion flagmask-bench flagmask-bench-row
   flagmask-bench-core)
 

@@ -5,7 +5,7 @@
 # the build tree, and the pipelines docs/examples.md and docs/howto.md give. Exit 77 = skipped.
 set -euo pipefail
 
-case_name=${1:?usage: check_tools.sh demo-cutout|train-box|train-video|train-usage|synth-scenes|embed-ball|embed-file|embed-errors|embed-progress|py-messages|py-errors|py-progress|doc-howto|doc-pipelines}
+case_name=${1:?usage: check_tools.sh demo-cutout|seed-tool|train-box|train-video|train-usage|synth-scenes|embed-ball|embed-file|embed-errors|embed-progress|py-messages|py-errors|py-progress|doc-howto|doc-pipelines}
 work=$(mktemp -d)
 receiver=
 cleanup() {
@@ -158,6 +158,47 @@ demo-cutout)
   expect_status 1 bash "$SOURCE_ROOT/scripts/cutout.sh" "$work/clip.webm" 1,2,3
   expect_stderr "neither a mask image nor a box"
   expect_status 2 bash "$SOURCE_ROOT/scripts/cutout.sh" "$work/clip.webm"
+  ;;
+seed-tool)
+  # flagmask-seed without a window: the frame at --time of a video whose camera pans (the hard
+  # scene: 1.5 pixels a frame), an image, and what it refuses.
+  need_gst
+  "$FLAGMASK_SYNTH" -o "$work/hard" --hard --frames 30 --width 320 --height 180 >/dev/null
+  hard=$work/hard/JPEGImages/480p/flag hard_truth=$work/hard/Annotations/480p/flag
+  gst-launch-1.0 -q multifilesrc location="$hard/%05d.jpg" index=0 stop-index=29 \
+    caps=image/jpeg,framerate=24/1 ! jpegdec ! jpegenc ! avimux ! filesink location="$work/hard.avi"
+  wide_box=20,8,250,110 # around the flag on frames 0 and 24
+  expect_status 0 "$FLAGMASK_SEED" --video "$work/hard.avi" --time 1 --box $wide_box \
+    -o "$work/at1s.png"
+  expect_stderr "seed-mask=$work/at1s.png seed-time=1000000000"
+  iou_of() { # mask, truth frame
+    rm -rf "$work/a" "$work/b" && mkdir "$work/a" "$work/b"
+    cp "$1" "$work/a/00000.png" && cp "$hard_truth/$2.png" "$work/b/00000.png"
+    "$FLAGMASK_COMPARE" "$work/b" "$work/a" | sed -n 's/.*mean_iou=\([0-9.]*\).*/\1/p'
+  }
+  at24=$(iou_of "$work/at1s.png" 00024) at0=$(iou_of "$work/at1s.png" 00000)
+  echo "the mask at 1 s against frame 24's truth: IoU $at24; against frame 0's: $at0"
+  at_least "$at24" $BOX_MASK_FLOOR "mask of the frame at 1 s vs frame 24's truth"
+  awk -v a="$at24" -v b="$at0" 'BEGIN { exit !(a > b + 0.05) }' ||
+    fail "the mask fits frame 0 about as well as frame 24: the frame at 1 s was not taken"
+  # An image: the same mask flagmask-train --box --write-mask makes.
+  expect_status 0 "$FLAGMASK_SEED" --frame "$hard/00005.jpg" --box $wide_box -o "$work/seed.png"
+  expect_status 0 "$FLAGMASK_TRAIN" --frame "$hard/00005.jpg" --box $wide_box \
+    --write-mask "$work/train.png"
+  cmp -s "$work/seed.png" "$work/train.png" || fail "flagmask-seed and flagmask-train differ"
+  echo "an image's mask: the same file as flagmask-train's"
+  expect_status 1 env -u DISPLAY -u WAYLAND_DISPLAY "$FLAGMASK_SEED" --frame "$hard/00005.jpg" \
+    -o "$work/none.png"
+  expect_stderr "no display"
+  expect_stderr "--box"
+  [[ ! -e $work/none.png ]] || fail "a mask was written without a box"
+  expect_status 1 "$FLAGMASK_SEED" --video "$work/hard.avi" --time 60 --box $wide_box \
+    -o "$work/late.png"
+  expect_stderr "has no frame at 60 s"
+  expect_status 2 "$FLAGMASK_SEED" --frame "$hard/00005.jpg" --time 1 -o "$work/x.png"
+  expect_status 2 "$FLAGMASK_SEED" --frame "$hard/00005.jpg" --box 1,2,3 -o "$work/x.png"
+  expect_status 2 "$FLAGMASK_SEED" --frame "$hard/00005.jpg"
+  echo "refused: no display without --box, a time past the end, bad command lines"
   ;;
 train-box)
   need_gst
