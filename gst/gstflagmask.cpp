@@ -113,6 +113,7 @@ GST_DEBUG_CATEGORY(gst_flag_mask_debug);
 #define DEFAULT_PROP_KEEP_UP TRUE
 #define DEFAULT_PROP_INVERT (flagmask::OutputStyle{}.invert)
 #define DEFAULT_PROP_FEATHER (flagmask::OutputStyle{}.feather)
+#define DEFAULT_PROP_BACKGROUND_BLUR (flagmask::OutputStyle{}.background_blur)
 
 enum {
   PROP_0,
@@ -134,6 +135,8 @@ enum {
   PROP_NETWORK,
   PROP_SEED_TIME,
   PROP_KEEP_UP,
+  PROP_BACKGROUND_BLUR,
+  PROP_BACKGROUND_IMAGE,
 };
 
 // The network property's value that turns the refinement network off.
@@ -336,6 +339,12 @@ static void set_property(GstFlagMask *self, guint prop_id, const GValue *value, 
   case PROP_FEATHER:
     s.output.feather = static_cast<int>(g_value_get_uint(value));
     break;
+  case PROP_BACKGROUND_BLUR:
+    s.output.background_blur = static_cast<int>(g_value_get_uint(value));
+    break;
+  case PROP_BACKGROUND_IMAGE:
+    s.output.background_image = string_value(value);
+    break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID(self, prop_id, pspec);
     break;
@@ -402,6 +411,12 @@ static void get_property(GstFlagMask *self, guint prop_id, GValue *value, GParam
     break;
   case PROP_FEATHER:
     g_value_set_uint(value, static_cast<guint>(s.output.feather));
+    break;
+  case PROP_BACKGROUND_BLUR:
+    g_value_set_uint(value, static_cast<guint>(s.output.background_blur));
+    break;
+  case PROP_BACKGROUND_IMAGE:
+    g_value_set_string(value, string_or_null(s.output.background_image));
     break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID(self, prop_id, pspec);
@@ -824,6 +839,22 @@ static void install_properties(GObjectClass *gobject_class) {
                         "object with the background over it, alpha writes it as transparency, "
                         "mask as grey; 0 = a hard edge. Takes effect from the next frame",
                         0, flagmask::kMaxFeather, DEFAULT_PROP_FEATHER, playing));
+  g_object_class_install_property(
+      gobject_class, PROP_BACKGROUND_BLUR,
+      g_param_spec_uint("background-blur", "Background blur",
+                        "In cutout mode, blur what is behind the object by this radius in pixels "
+                        "instead of showing background-color: the frame's own background, or "
+                        "background-image when set; 0 = no blur. Takes effect from the next frame",
+                        0, flagmask::kMaxBackgroundBlur, DEFAULT_PROP_BACKGROUND_BLUR, playing));
+  g_object_class_install_property(
+      gobject_class, PROP_BACKGROUND_IMAGE,
+      g_param_spec_string(
+          "background-image", "Background image",
+          "In cutout mode, path of a picture (any format OpenCV reads) shown behind "
+          "the object instead of background-color, scaled to the frame; unset: "
+          "background-color, or the frame's own background with background-blur. "
+          "Read at the next frame; a file that does not load is an error naming it",
+          nullptr, playing));
 }
 
 static void gst_flag_mask_class_init(GstFlagMaskClass *klass) {

@@ -8,6 +8,7 @@
 #   docs/images/seed.png   frame 0 and the seed mask drawn for it
 #   docs/images/alpha.png  frame 40 in mode=alpha: over compositor's checkerboard | over a video
 #   docs/images/strip.png  5 frames across the clip: input above, cutout below
+#   docs/images/backgrounds.png  frame 40 in cutout: background-blur=24 | background-image
 #
 # Tiles are scaled down (a picture stays well under 200 KB) and labelled with textoverlay when it
 # is there (gstreamer1.0-plugins-base's pango plugin).
@@ -42,6 +43,18 @@ for mode in mask cutout overlay alpha; do
   gst-launch-1.0 -q "${source[@]}" ! "$caps" ! flagmask seed-mask="$seed" mode=$mode \
     ! videoconvert ! "$caps_out" ! pngenc compression-level=1 \
     ! multifilesink location="$work/$mode/%05d.png"
+done
+# Cutout over something other than a colour: the frame's own background blurred, and a picture
+# (videotestsrc's colour spectrum, written as a PNG first).
+gst-launch-1.0 -q videotestsrc pattern=colors num-buffers=1 ! video/x-raw,width=640,height=360 \
+  ! videoconvert ! pngenc ! filesink location="$work/picture.png"
+for background in blur image; do
+  mkdir -p "$work/$background"
+  property=background-blur=24
+  [[ $background == image ]] && property=background-image=$work/picture.png
+  gst-launch-1.0 -q "${source[@]}" ! flagmask seed-mask="$seed" "$property" ! videoconvert \
+    ! video/x-raw,format=RGB ! pngenc compression-level=1 \
+    ! multifilesink location="$work/$background/%05d.png"
 done
 mkdir -p "$images"
 
@@ -108,6 +121,9 @@ gst-launch-1.0 -q compositor name=mix ! videoconvert ! pngenc \
 grid "$images/alpha.png" 2 $w $h \
   "$work/alpha-views/checker.png" "mode=alpha over a checkerboard" \
   "$work/alpha-views/composite.png" "mode=alpha over another video"
+
+grid "$images/backgrounds.png" 2 $w $h \
+  "$work/blur/$pick.png" "background-blur=24" "$work/image/$pick.png" "background-image=picture.png"
 
 tiles=()
 for i in "${strip[@]}"; do

@@ -782,4 +782,148 @@ void applyNv12(cv::Mat &y, cv::Mat &uv, const SoftMask &mask, Mode mode, const Y
   mixByAlpha(uv(cband), uvo, uvb, chromaAlpha(alpha, cband.size()));
 }
 
+// ---- Backdrop -----------------------------------------------------------------------------------
+
+namespace {
+
+// 3x4 matrix taking (B, G, R, 1) in 0..255 to (Y, U, V) code values: the inverse of
+// yuvToBgrMatrix, rgbToYuv's arithmetic as one transform.
+cv::Matx34d bgrToYuvMatrix(const YuvMatrix &m) {
+  const double kg = 1.0 - m.kr - m.kb;
+  const double ys = m.full_range ? 1.0 : 219.0 / 255.0;
+  const double cs = m.full_range ? 1.0 : 224.0 / 255.0;
+  const double u = cs / (2.0 * (1.0 - m.kb)), v = cs / (2.0 * (1.0 - m.kr));
+  const double c = kNeutralChroma;
+  return cv::Matx34d(ys * m.kb, ys * kg, ys * m.kr, lumaBlack(m), // Y
+                     u * (1.0 - m.kb), -u * kg, -u * m.kr, c,     // U
+                     -v * m.kb, -v * kg, v * (1.0 - m.kr), c);    // V
+}
+
+int planeCount(const FrameView &frame) {
+  switch (frame.layout) {
+  case FrameView::Layout::I420:
+    return 3;
+  case FrameView::Layout::Nv12:
+    return 2;
+  case FrameView::Layout::Packed:
+    break;
+  }
+  return 1;
+}
+
+// A plane blurred by a Gaussian of about radius pixels: reduced so that the radius is about 4
+// pixels there, blurred, brought back bilinearly (a full-size kernel 2 radius wide would cost
+// hundreds of times more at 1080p and look the same).
+cv::Mat blurredPlane(const cv::Mat &plane, double radius) {
+  if (radius < 1)
+    return plane.clone();
+  const double factor = std::max(1.0, radius / 4.0);
+  const cv::Size reduced(std::max(1, cvRound(plane.cols / factor)),
+                         std::max(1, cvRound(plane.rows / factor)));
+  cv::Mat small, out;
+  cv::resize(plane, small, reduced, 0, 0, cv::INTER_AREA);
+  cv::GaussianBlur(small, small, cv::Size(), radius / factor / 2.0, 0, cv::BORDER_REFLECT);
+  cv::resize(small, out, plane.size(), 0, 0, cv::INTER_LINEAR);
+  return out;
+}
+
+// Chroma planes are half the size: half the radius.
+std::vector<cv::Mat> blurredPlanes(const std::vector<cv::Mat> &planes, int blur) {
+  std::vector<cv::Mat> out;
+  for (std::size_t i = 0; i < planes.size(); ++i)
+    out.push_back(blurredPlane(planes[i], i == 0 ? blur : blur / 2.0));
+  return out;
+}
+
+// A BGR picture as the planes of a frame of this layout, scaled to its size.
+std::vector<cv::Mat> pictureAsPlanes(const cv::Mat &bgr, const FrameView &frame) {
+  const cv::Size size = frame.size();
+  cv::Mat scaled;
+  const bool smaller = size.width < bgr.cols || size.height < bgr.rows;
+  cv::resize(bgr, scaled, size, 0, 0, smaller ? cv::INTER_AREA : cv::INTER_LINEAR);
+  if (frame.layout == FrameView::Layout::Packed) {
+    const PackedLayout &l = frame.packed;
+    cv::Mat packed(size, CV_8UC(l.channels), cv::Scalar::all(255)); // alpha and padding opaque
+    const int from_to[] = {0, l.b, 1, l.g, 2, l.r};
+    cv::mixChannels(&scaled, 1, &packed, 1, from_to, 3);
+    return {packed};
+  }
+  cv::Mat yuv, channels[3];
+  cv::transform(scaled, yuv, cv::Mat(bgrToYuvMatrix(frame.matrix)));
+  cv::split(yuv, channels);
+  const cv::Size chroma = frame.planes[1].size();
+  cv::Mat u, v;
+  cv::resize(channels[1], u, chroma, 0, 0, cv::INTER_AREA);
+  cv::resize(channels[2], v, chroma, 0, 0, cv::INTER_AREA);
+  if (frame.layout == FrameView::Layout::I420)
+    return {channels[0], u, v};
+  cv::Mat uv;
+  cv::merge(std::vector<cv::Mat>{u, v}, uv);
+  return {channels[0], uv};
+}
+
+// plane = the backdrop where alpha is 0 (below half), mixed with the object where it is soft
+// (inside band), left where it is the object.
+void backdropPlane(cv::Mat &plane, const cv::Mat &backdrop, const cv::Mat &alpha,
+                   const cv::Rect &band) {
+  cv::Mat object;
+  if (!band.empty())
+    object = plane(band).clone();
+  backdrop.copyTo(plane, alpha < 128);
+  if (!band.empty())
+    mixByAlpha(plane(band), object, backdrop(band), alpha(band));
+}
+
+} // namespace
+
+Backdrop::Backdrop(const cv::Mat &picture, int blur) : picture_(picture), blur_(blur) {
+  if (!picture.empty() && picture.type() != CV_8UC3)
+    throw Error("flagmask: a background picture must be 8-bit BGR");
+  if (blur < 0 || blur > kMaxBackgroundBlur)
+    throw Error("flagmask: the background blur must be 0.." + std::to_string(kMaxBackgroundBlur) +
+                " pixels, got " + std::to_string(blur));
+}
+
+const std::vector<cv::Mat> &Backdrop::pictureFor(const FrameView &frame) {
+  const bool same =
+      !prepared_.empty() && prepared_size_ == frame.size() && prepared_layout_ == frame.layout &&
+      (frame.layout != FrameView::Layout::Packed ||
+       (prepared_packed_.channels == frame.packed.channels &&
+        prepared_packed_.r == frame.packed.r && prepared_packed_.a == frame.packed.a &&
+        prepared_packed_.b == frame.packed.b)) &&
+      (frame.layout == FrameView::Layout::Packed ||
+       (prepared_matrix_.kr == frame.matrix.kr && prepared_matrix_.kb == frame.matrix.kb &&
+        prepared_matrix_.full_range == frame.matrix.full_range));
+  if (!same) {
+    prepared_ = blurredPlanes(pictureAsPlanes(picture_, frame), blur_);
+    prepared_size_ = frame.size();
+    prepared_layout_ = frame.layout;
+    prepared_packed_ = frame.packed;
+    prepared_matrix_ = frame.matrix;
+  }
+  return prepared_;
+}
+
+void Backdrop::apply(FrameView &frame, const SoftMask &mask) {
+  checkSoftMask(mask, frame.size());
+  const int count = planeCount(frame);
+  std::vector<cv::Mat> own;
+  if (picture_.empty()) {
+    for (int i = 0; i < count; ++i)
+      own.push_back(frame.planes[i]);
+    own = blurredPlanes(own, blur_);
+  }
+  const std::vector<cv::Mat> &backdrop = picture_.empty() ? own : pictureFor(frame);
+  backdropPlane(frame.planes[0], backdrop[0], mask.alpha, mask.band);
+  if (count == 1)
+    return;
+  // 4:2:0 chroma: the alpha reduced as the soft modes reduce it, over whole chroma samples.
+  const cv::Size chroma = frame.planes[1].size();
+  const cv::Mat calpha = chromaAlpha(mask.alpha, chroma);
+  const cv::Rect cband =
+      mask.band.empty() ? cv::Rect() : chromaBand(evenBand(mask.band, frame.size()));
+  for (int i = 1; i < count; ++i)
+    backdropPlane(frame.planes[i], backdrop[i], calpha, cband);
+}
+
 } // namespace flagmask

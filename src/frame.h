@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace flagmask {
 
@@ -199,5 +200,39 @@ cv::Mat chromaMask(const cv::Mat &mask, cv::Size chroma);
 
 // Whether a mode can be shown in a layout: alpha needs an alpha channel.
 bool modeSupported(Mode mode, const PackedLayout &layout);
+
+// ---- A cutout over something other than a solid colour
+
+// The largest background blur radius: beyond it a background is a smear of colour at any size.
+constexpr int kMaxBackgroundBlur = 200;
+
+// What a cutout shows behind the object instead of a solid colour: a still picture scaled to the
+// frame, or the frame itself, blurred when blur > 0 (a Gaussian about blur frame pixels wide,
+// computed at a reduced size: its cost hardly depends on the radius). Keeps the picture converted
+// to the layout and size of the frames it is applied to, until those change.
+class Backdrop {
+public:
+  Backdrop() = default;
+  // picture: 8-bit BGR, empty for the frame itself; blur: 0..kMaxBackgroundBlur.
+  Backdrop(const cv::Mat &picture, int blur);
+  // Whether there is anything behind the object but the solid colour.
+  bool active() const { return !picture_.empty() || blur_ > 0; }
+  // Writes the backdrop behind the object (the mask's alpha; mixed where it is soft), in the
+  // frame's own layout; the object's pixels keep their values. Packed frames get an opaque alpha
+  // behind the object.
+  void apply(FrameView &frame, const SoftMask &mask);
+
+private:
+  cv::Mat picture_;
+  int blur_ = 0;
+  // The picture as planes of the frames it was last applied to, and what those frames were.
+  std::vector<cv::Mat> prepared_;
+  cv::Size prepared_size_;
+  FrameView::Layout prepared_layout_ = FrameView::Layout::Packed;
+  PackedLayout prepared_packed_;
+  YuvMatrix prepared_matrix_;
+
+  const std::vector<cv::Mat> &pictureFor(const FrameView &frame);
+};
 
 } // namespace flagmask

@@ -516,6 +516,29 @@ bool StreamController::takeInputChange(const StreamInputs &wanted, cv::Size fram
   return true;
 }
 
+// The backdrop the background-image and background-blur properties ask for, made anew when they
+// change. A picture that does not load is an error naming the file. Returns false after reporting
+// it.
+bool StreamController::prepareBackdrop(const OutputStyle &output, Reports &reports) {
+  if (output.background_image == backdrop_image_ && output.background_blur == backdrop_blur_)
+    return true;
+  cv::Mat picture;
+  if (!output.background_image.empty() &&
+      !tryLoad(output.background_image, "background image", Report::Level::Error, reports, [&] {
+        try {
+          picture = loadFrame(output.background_image);
+        } catch (const Error &e) {
+          throw Error("flagmask: background-image '" + output.background_image +
+                      "' cannot be shown: " + e.what());
+        }
+      }))
+    return false;
+  backdrop_ = Backdrop(picture, output.background_blur);
+  backdrop_image_ = output.background_image;
+  backdrop_blur_ = output.background_blur;
+  return true;
+}
+
 // When this frame is the seed's frame and the seed comes from seed-box, cuts the seed. A box that
 // gives no seed is an error when there is nothing else to track with, and a warning when the
 // tracker can go on from a trained model. Returns false after reporting an error.
@@ -611,7 +634,7 @@ FrameStatus StreamController::processHere(FrameView &frame, const FrameTime &tim
   try {
     if (inputs != requested_ && !takeInputChange(inputs, frame.size(), reports))
       return FrameStatus::Failed;
-    if (!placeFrame(time, reports))
+    if (!placeFrame(time, reports) || !prepareBackdrop(output, reports))
       return FrameStatus::Failed;
     const bool seeding = seed_pending_ && handover_.empty() && !seedAhead(time);
     cv::Mat box_seed;
@@ -624,7 +647,10 @@ FrameStatus StreamController::processHere(FrameView &frame, const FrameTime &tim
     const bool analyse = analyseThis(time, reports) || starts;
     const Result result =
         analyse ? segment(frame, params, box_seed, seeding) : segmenter_.carry(frame);
-    applyMode(frame, outputMask(result.mask, output), output.mode, output.style);
+    if (output.mode == Mode::Cutout && backdrop_.active())
+      backdrop_.apply(frame, outputMask(result.mask, output));
+    else
+      applyMode(frame, outputMask(result.mask, output), output.mode, output.style);
     if (!starts)
       pacer_.finished(
           std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count(), analyse);

@@ -72,6 +72,11 @@ struct OutputStyle {
   ModeStyle style;
   bool invert = false; // keep the background instead of the object
   int feather = 0;     // soft edge width in pixels, 0..kMaxFeather
+  // Cutout: a picture file behind the object instead of the solid colour (empty: none), and a
+  // blur of what is behind it (the picture, else the frame itself) in pixels,
+  // 0..kMaxBackgroundBlur.
+  std::string background_image;
+  int background_blur = 0;
 };
 
 // Wider soft edges look like a blur of the whole object at the sizes people use; the cost does not
@@ -153,6 +158,7 @@ public:
 private:
   bool hasSeed() const;
   bool takeInputChange(const StreamInputs &wanted, cv::Size frame, Reports &reports);
+  bool prepareBackdrop(const OutputStyle &output, Reports &reports);
   bool cutBoxSeed(const FrameView &frame, cv::Mat &seed, Reports &reports);
   bool placeFrame(const FrameTime &time, Reports &reports);
   bool seedAhead(const FrameTime &time) const;
@@ -186,8 +192,13 @@ private:
   // when unset) or, without a seed, the first frame's. None until known.
   std::optional<std::int64_t> origin_;
   bool flushed_ = false; // the next frame follows a flush (see flush())
-  cv::Mat last_mask_;    // the last frame's object at the frame's size, carried to a new size
-  cv::Mat handover_;     // last_mask_ after a size change: the next frame starts from it
+  // What a cutout shows behind the object when not the solid colour, and the properties it was
+  // made from.
+  Backdrop backdrop_;
+  std::string backdrop_image_;
+  int backdrop_blur_ = 0;
+  cv::Mat last_mask_; // the last frame's object at the frame's size, carried to a new size
+  cv::Mat handover_;  // last_mask_ after a size change: the next frame starts from it
   cv::Size frame_size_;
   int working_size_ = kDefaultWorkingSize;
   bool unsaved_ = false; // frames went through the tracker since takeUnsavedModel()

@@ -490,3 +490,123 @@ TEST(FrameFeather, YuvOddSizeMixesLumaAndChroma) {
   EXPECT_GT(std::abs(y2.at<uint8_t>(12, 5) - 120), 0); // on the edge: a mix
   EXPECT_GT(std::abs(y2.at<uint8_t>(12, 5) - green.y), 0);
 }
+
+// ---- Backdrop: a cutout over a picture or a blur ------------------------------------------------
+
+namespace {
+
+// A picture of distinct colours per region, and a noisy frame (so that a blur shows).
+cv::Mat colourfulPicture(cv::Size size) {
+  cv::Mat picture(size, CV_8UC3);
+  for (int y = 0; y < size.height; ++y)
+    for (int x = 0; x < size.width; ++x)
+      picture.at<cv::Vec3b>(y, x) = cv::Vec3b(static_cast<uint8_t>(40 + x * 3 % 180),
+                                              static_cast<uint8_t>(60 + y * 5 % 150), 120);
+  return picture;
+}
+
+cv::Mat noisyFrame(cv::Size size, int type) {
+  cv::Mat frame(size, type);
+  cv::RNG rng(11);
+  rng.fill(frame, cv::RNG::UNIFORM, 0, 256);
+  return frame;
+}
+
+double backgroundStdDev(const cv::Mat &plane, const cv::Mat &mask) {
+  cv::Scalar mean, dev;
+  cv::meanStdDev(plane, mean, dev, mask == 0);
+  return dev[0];
+}
+
+} // namespace
+
+TEST(FrameBackdrop, OnlyAPictureOrABlurIsActive) {
+  EXPECT_FALSE(flagmask::Backdrop().active());
+  EXPECT_TRUE(flagmask::Backdrop(cv::Mat(), 8).active());
+  EXPECT_TRUE(flagmask::Backdrop(colourfulPicture({8, 8}), 0).active());
+  EXPECT_THROW(flagmask::Backdrop(cv::Mat(), flagmask::kMaxBackgroundBlur + 1), flagmask::Error);
+  EXPECT_THROW(flagmask::Backdrop(cv::Mat(8, 8, CV_8UC1), 0), flagmask::Error);
+}
+
+// A packed frame: the picture (scaled to the frame) in the layout's byte order behind the object,
+// opaque; the object's pixels as they were.
+TEST(FrameBackdrop, PictureBehindTheObjectInAPackedFrame) {
+  const cv::Size size(64, 48);
+  const cv::Mat mask = rectMask(size);
+  const cv::Mat picture = colourfulPicture({32, 24});
+  cv::Mat frame = noisyFrame(size, CV_8UC4), before = frame.clone();
+  flagmask::FrameView view = flagmask::FrameView::fromPacked(frame, PackedLayout::rgba());
+  flagmask::Backdrop backdrop(picture, 0);
+  backdrop.apply(view, flagmask::featherMask(mask, 0));
+  cv::Mat scaled;
+  cv::resize(picture, scaled, size, 0, 0, cv::INTER_LINEAR);
+  int wrong_background = 0, wrong_object = 0;
+  for (int y = 0; y < size.height; ++y)
+    for (int x = 0; x < size.width; ++x) {
+      const cv::Vec4b p = frame.at<cv::Vec4b>(y, x);
+      if (mask.at<uint8_t>(y, x)) {
+        wrong_object += p != before.at<cv::Vec4b>(y, x);
+      } else {
+        const cv::Vec3b bgr = scaled.at<cv::Vec3b>(y, x);
+        wrong_background += p != cv::Vec4b(bgr[2], bgr[1], bgr[0], 255);
+      }
+    }
+  EXPECT_EQ(wrong_background, 0) << "background pixels not the picture's";
+  EXPECT_EQ(wrong_object, 0) << "object pixels changed";
+}
+
+// An I420 frame: the picture converted with the stream's matrix; back in BGR the background is the
+// picture within rounding and 4:2:0 chroma, away from the object's edge.
+TEST(FrameBackdrop, PictureInI420ConvertsWithTheMatrix) {
+  const cv::Size size(64, 48);
+  cv::Mat mask = cv::Mat::zeros(size, CV_8U);
+  mask(cv::Rect(40, 30, 16, 12)).setTo(255);
+  const cv::Mat picture(size, CV_8UC3, cv::Scalar(40, 160, 220)); // one colour: no 4:2:0 blur
+  for (const YuvMatrix m : {YuvMatrix::bt601(), YuvMatrix::bt709(true)}) {
+    cv::Mat y(size, CV_8UC1, cv::Scalar(100)), u(24, 32, CV_8UC1, cv::Scalar(90)),
+        v(24, 32, CV_8UC1, cv::Scalar(170));
+    flagmask::FrameView view = flagmask::FrameView::fromI420(y, u, v, m);
+    flagmask::Backdrop(picture, 0).apply(view, flagmask::featherMask(mask, 0));
+    const flagmask::YuvColor expected = flagmask::rgbToYuv(220, 160, 40, m);
+    EXPECT_NEAR(y.at<uint8_t>(5, 5), expected.y, 1);
+    EXPECT_NEAR(u.at<uint8_t>(2, 2), expected.u, 1);
+    EXPECT_NEAR(v.at<uint8_t>(2, 2), expected.v, 1);
+    EXPECT_EQ(y.at<uint8_t>(35, 45), 100); // the object
+    EXPECT_EQ(u.at<uint8_t>(17, 22), 90);
+  }
+}
+
+// The frame's own background blurred: much smoother than the noise it was, the object untouched;
+// NV12's interleaved chroma blurred too.
+TEST(FrameBackdrop, BlurOfTheFramesOwnBackground) {
+  const cv::Size size(96, 64);
+  const cv::Mat mask = rectMask(size);
+  cv::Mat y = noisyFrame(size, CV_8UC1), uv = noisyFrame({48, 32}, CV_8UC2);
+  const cv::Mat y_before = y.clone();
+  flagmask::FrameView view = flagmask::FrameView::fromNv12(y, uv, YuvMatrix());
+  flagmask::Backdrop(cv::Mat(), 12).apply(view, flagmask::featherMask(mask, 0));
+  EXPECT_LT(backgroundStdDev(y, mask), backgroundStdDev(y_before, mask) / 4);
+  EXPECT_EQ(cv::countNonZero((y != y_before) & mask), 0);
+  cv::Mat u;
+  cv::extractChannel(uv, u, 0);
+  cv::Scalar mean, dev;
+  cv::meanStdDev(u(cv::Rect(0, 0, 48, 4)), mean, dev);
+  EXPECT_LT(dev[0], 30); // uniform noise over 0..255 has about 74
+}
+
+// A soft edge mixes the object with the backdrop: between the two, not either.
+TEST(FrameBackdrop, SoftEdgeMixesObjectAndBackdrop) {
+  const cv::Size size(64, 48);
+  const flagmask::SoftMask soft = flagmask::featherMask(rectMask(size), 4);
+  cv::Mat frame(size, CV_8UC3, cv::Scalar(200, 200, 200));
+  flagmask::FrameView view = flagmask::FrameView::fromBgr(frame);
+  flagmask::Backdrop(cv::Mat(size, CV_8UC3, cv::Scalar(0, 0, 0)), 0).apply(view, soft);
+  int mixed = 0;
+  for (int yy = 0; yy < size.height; ++yy)
+    for (int x = 0; x < size.width; ++x) {
+      const int a = soft.alpha.at<uint8_t>(yy, x), b = frame.at<cv::Vec3b>(yy, x)[0];
+      EXPECT_NEAR(b, 200 * a / 255.0, 1.0) << x << "," << yy;
+      mixed += a > 0 && a < 255;
+    }
+  EXPECT_GT(mixed, 0);
+}

@@ -517,6 +517,69 @@ GST_START_TEST(test_invert_while_playing) {
 }
 GST_END_TEST;
 
+/* ---- background-image, background-blur ---------------------------------------------------- */
+
+// Cutout with background-image: behind the tracked square, the picture scaled to the frame (BGR in
+// and out: no conversion between); the square as it came. The properties read back.
+GST_START_TEST(test_background_image) {
+  const cv::Mat picture(cv::Size(80, 60), CV_8UC3, cv::Scalar(10, 200, 90));
+  const std::string picture_path = write_image("picture.png", picture);
+  const GstVideoInfo info = video_info("BGR", kSize);
+  GstHarness *h = harness_new(
+      "seed-mask=" + seed_path + " background-image=" + picture_path + " background-blur=0", &info);
+  const int x = kSeedX + 4;
+  GstBuffer *out = push_pull(h, scene(kSize, kSeedX), &info);
+  gst_buffer_unref(out);
+  out = push_pull(h, scene(kSize, x), &info);
+  const Px far = read_px(out, &info, kSize.width - 5, 5);
+  fail_unless(far.b == 10 && far.g == 200 && far.r == 90, "background %d,%d,%d", far.b, far.g,
+              far.r);
+  const Px inside = read_px(out, &info, x + 10, kInside.y);
+  const cv::Vec3b object = scene(kSize, x).at<cv::Vec3b>(kInside.y, x + 10);
+  fail_unless(inside.b == object[0] && inside.g == object[1] && inside.r == object[2]);
+  gst_buffer_unref(out);
+  gchar *path = nullptr;
+  guint blur = 99;
+  g_object_get(h->element, "background-image", &path, "background-blur", &blur, nullptr);
+  fail_unless_equals_string(path, picture_path.c_str());
+  fail_unless_equals_int(blur, 0);
+  g_free(path);
+  gst_harness_teardown(h);
+}
+GST_END_TEST;
+
+// A picture that does not load stops the stream with an error naming the file.
+GST_START_TEST(test_background_image_missing) {
+  const GstVideoInfo info = video_info("BGR", kSize);
+  GstBus *bus = gst_bus_new();
+  const std::string missing = scratch("no-such-picture.png");
+  GstHarness *h =
+      harness_new("seed-mask=" + seed_path + " background-image=" + missing, &info, bus);
+  fail_unless_equals_int(gst_harness_push(h, to_buffer(scene(kSize, kSeedX), &info)),
+                         GST_FLOW_ERROR);
+  const Posted p = pop_posted(bus);
+  fail_unless(p.is(GST_MESSAGE_ERROR, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND) &&
+                  p.says(missing) && p.says("background-image"),
+              "%s", p.message.c_str());
+  fmtest::harness_teardown(h, bus);
+}
+GST_END_TEST;
+
+// background-blur alone: the frame's own background smoothed (its noise gone), the square kept.
+GST_START_TEST(test_background_blur) {
+  const GstVideoInfo info = video_info("BGRx", kSize);
+  GstHarness *h = harness_new("seed-mask=" + seed_path + " background-blur=16", &info);
+  GstBuffer *out = push_pull(h, scene(kSize, kSeedX), &info);
+  // The scene's background is noise of 8 levels around a colour: its neighbours now agree.
+  int rough = 0;
+  for (int x = 100; x < 150; ++x)
+    rough += std::abs(read_px(out, &info, x, 10).g - read_px(out, &info, x + 1, 10).g) > 3;
+  fail_unless(rough < 5, "%d of 50 neighbours still differ", rough);
+  gst_buffer_unref(out);
+  gst_harness_teardown(h);
+}
+GST_END_TEST;
+
 /* ---- feather ------------------------------------------------------------------------------- */
 
 // The row through the middle of the tracked frame's square, from a mask-mode output.
@@ -1099,6 +1162,9 @@ static Suite *features_suite(void) {
   tcase_add_test(tc, test_seed_box_malformed_at_start);
   tcase_add_test(tc, test_seed_box_outside_frame);
   tcase_add_test(tc, test_seed_box_warnings);
+  tcase_add_test(tc, test_background_image);
+  tcase_add_test(tc, test_background_image_missing);
+  tcase_add_test(tc, test_background_blur);
   tcase_add_test(tc, test_seed_box_while_playing);
   tcase_add_test(tc, test_model_out_at_eos);
   tcase_add_test(tc, test_model_out_at_stop);

@@ -5,6 +5,8 @@
  * works. */
 #include "support.h"
 
+#include "frame.h"
+#include "image_io.h"
 #include "model.h"
 #include "model_file.h"
 #include "network.h"
@@ -18,6 +20,7 @@ static const cv::Size kSize(160, 120);
 static const int kSeedX = 20;
 static std::string seed_path, other_seed_path, model_path, other_model_path;
 static std::string model_out_path, other_model_out_path;
+static std::string picture_path, other_picture_path; // background-image
 // The default network ($FLAGMASK_NETWORK, which the test setup points at the tree's), or none.
 static const std::string network_path =
     flagmask::defaultNetworkPath().empty() ? "none" : flagmask::defaultNetworkPath();
@@ -36,6 +39,8 @@ static void write_fixtures(void) {
   flagmask::saveModel(other, other_model_path);
   model_out_path = scratch("learned.yml");
   other_model_out_path = scratch("other-learned.yml");
+  picture_path = write_image("picture.png", cv::Mat(kSize / 2, CV_8UC3, cv::Scalar(20, 90, 200)));
+  other_picture_path = write_image("other-picture.png", scene(kSize, 70));
 }
 
 static void start_stream(GstHarness *h, const GstVideoInfo *info) {
@@ -152,15 +157,17 @@ static GstCheckLogFilter *race_filter(GLogLevelFlags level, const char *pattern)
 GST_START_TEST(test_state_changes_while_pushing) {
   // A buffer that reaches the element after it was reactivated but before the harness's sticky
   // events were sent again (deactivating a pad clears them) meets basetransform's reset segment,
-  // or a pad without stream-start; GStreamer then warns from gst_segment_to_running_time or from
-  // gst_pad_chain_data_unchecked. A stream-start that basetransform forwards while the source pad
-  // is still inactive is lost there, and the caps that follow find the source pad without one;
-  // GStreamer then warns from store_sticky_event. That is the harness racing the state changes,
-  // not the element: the element forwards events as basetransform does and makes none.
+  // or a pad without stream-start or segment; GStreamer then warns from gst_segment_to_running_time
+  // or from gst_pad_chain_data_unchecked. A stream-start that basetransform forwards while the
+  // source pad is still inactive is lost there, and the caps that follow find the source pad
+  // without one; GStreamer then warns from store_sticky_event. That is the harness racing the state
+  // changes, not the element: the element forwards events as basetransform does and makes none.
   GstCheckLogFilter *segment_filter =
       race_filter(G_LOG_LEVEL_CRITICAL, "segment->format == format");
   GstCheckLogFilter *stream_start_filter =
       race_filter(G_LOG_LEVEL_WARNING, "Got data flow before stream-start event");
+  GstCheckLogFilter *no_segment_filter =
+      race_filter(G_LOG_LEVEL_WARNING, "Got data flow before segment event");
   GstCheckLogFilter *misordering_filter = race_filter(
       G_LOG_LEVEL_WARNING, "Sticky event misordering, got 'caps' before 'stream-start'");
   const GstVideoInfo info = video_info("BGR", kSize);
@@ -197,6 +204,7 @@ GST_START_TEST(test_state_changes_while_pushing) {
   fail_unless(p.type == GST_MESSAGE_UNKNOWN, "error: %s (%s)", p.message.c_str(), p.debug.c_str());
   fmtest::harness_teardown(h, bus);
   gst_check_remove_log_filter(misordering_filter);
+  gst_check_remove_log_filter(no_segment_filter);
   gst_check_remove_log_filter(stream_start_filter);
   gst_check_remove_log_filter(segment_filter);
 }
@@ -217,8 +225,30 @@ static GstHarnessThread *stress(GstHarness *h, const char *name, const char *val
 // The background colours the stress test sets (and the default), as BGR.
 static const cv::Vec3b kBackgrounds[] = {{0, 0, 0}, {0, 255, 0}, {255, 0, 0}};
 
+// What a cutout of the frame in may show behind the object under the stressed settings, as BGR
+// images: each background colour, and each backdrop the background-image and background-blur
+// values make (the core's own Backdrop on the whole frame).
+static std::vector<cv::Mat> backgrounds_for(const cv::Mat &in) {
+  std::vector<cv::Mat> out;
+  for (const cv::Vec3b &c : kBackgrounds)
+    out.emplace_back(in.size(), CV_8UC3, cv::Scalar(c[0], c[1], c[2]));
+  const cv::Mat nothing = cv::Mat::zeros(in.size(), CV_8U);
+  for (const std::string *picture :
+       {static_cast<std::string *>(nullptr), &picture_path, &other_picture_path})
+    for (const int blur : {0, 9}) {
+      if (!picture && blur == 0)
+        continue; // the colours
+      cv::Mat frame = in.clone();
+      flagmask::FrameView view = flagmask::FrameView::fromBgr(frame);
+      flagmask::Backdrop(picture ? flagmask::loadFrame(*picture) : cv::Mat(), blur)
+          .apply(view, flagmask::featherMask(nothing, 0));
+      out.push_back(frame);
+    }
+  return out;
+}
+
 // Whether out is the mix a * in + (1 - a) * bg for some a in [0, 1] (feather mixes the object
-// with the background colour over the soft edge; a = 0 is bg itself).
+// with the background over the soft edge; a = 0 is bg itself).
 static bool mix_of(const cv::Vec3b &out, const cv::Vec3b &in, const cv::Vec3b &bg) {
   int k = 0; // the channel where in and bg differ most fixes a
   for (int c = 1; c < 3; ++c)
@@ -233,11 +263,12 @@ static bool mix_of(const cv::Vec3b &out, const cv::Vec3b &in, const cv::Vec3b &b
 }
 
 // A frame shows one set of settings: in mask mode only greys (black and white, and greys on a
-// feathered edge); in cutout mode each pixel is either the input's or one background colour (or,
-// on a feathered edge, a mix of the two), the same colour for the whole frame.
+// feathered edge); in cutout mode each pixel is either the input's or one background's (or, on a
+// feathered edge, a mix of the two), the same background for the whole frame.
 static bool consistent(const cv::Mat &out, const cv::Mat &in, std::string &seen) {
+  const std::vector<cv::Mat> backgrounds = backgrounds_for(in);
   bool mask_mode = true;
-  unsigned explained = (1u << G_N_ELEMENTS(kBackgrounds)) - 1; // colours every pixel allows
+  unsigned explained = (1u << backgrounds.size()) - 1; // backgrounds every pixel allows
   for (int y = 0; y < out.rows; ++y)
     for (int x = 0; x < out.cols; ++x) {
       const cv::Vec3b o = out.at<cv::Vec3b>(y, x), i = in.at<cv::Vec3b>(y, x);
@@ -245,11 +276,11 @@ static bool consistent(const cv::Mat &out, const cv::Mat &in, std::string &seen)
       if (o == i)
         continue;
       unsigned allows = 0;
-      for (unsigned c = 0; c < G_N_ELEMENTS(kBackgrounds); ++c)
-        allows |= mix_of(o, i, kBackgrounds[c]) ? 1u << c : 0u;
+      for (unsigned c = 0; c < backgrounds.size(); ++c)
+        allows |= mix_of(o, i, backgrounds[c].at<cv::Vec3b>(y, x)) ? 1u << c : 0u;
       explained &= allows;
     }
-  seen = mask_mode ? "mask" : "cutout on colours " + std::to_string(explained);
+  seen = mask_mode ? "mask" : "cutout on backgrounds " + std::to_string(explained);
   return mask_mode || explained != 0;
 }
 
@@ -295,6 +326,10 @@ GST_START_TEST(test_properties_changed_from_other_threads) {
       {"seed-time", "18446744073709551615"}, // unset: the first frame
       {"keep-up", "false"},
       {"keep-up", "true"},
+      {"background-blur", "0"},
+      {"background-blur", "9"},
+      {"background-image", picture_path.c_str()},
+      {"background-image", other_picture_path.c_str()},
   };
   // Every writable property is in the list.
   guint n_props = 0;

@@ -513,6 +513,13 @@ doc-pipelines)
   grep -q '^frames: 3$' "$work/several.yml" || fail "several.yml does not record its 3 frames"
   gst-launch-1.0 -q filesrc location="$video" ! decodebin ! videoconvert \
     ! flagmask model="$work/several.yml" seed-mask="$seed" ! videoconvert ! fakesink
+  echo "background: blurred, and a picture (element.md; fakesink for autovideosink)"
+  gst-launch-1.0 -q filesrc location="$video" ! decodebin ! videoconvert \
+    ! flagmask seed-mask="$seed" background-blur=24 ! videoconvert ! fakesink
+  gst-launch-1.0 -q videotestsrc pattern=colors num-buffers=1 ! videoconvert ! pngenc \
+    ! filesink location="$work/beach.png"
+  gst-launch-1.0 -q filesrc location="$video" ! decodebin ! videoconvert \
+    ! flagmask seed-mask="$seed" background-image="$work/beach.png" ! videoconvert ! fakesink
   echo "playing a file with playbin's video-filter (mask mode and PNG files for the video sink)"
   rm -rf "$work/masks" && mkdir "$work/masks"
   gst-launch-1.0 -q playbin uri="file://$video" \
