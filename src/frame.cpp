@@ -862,14 +862,14 @@ std::vector<cv::Mat> pictureAsPlanes(const cv::Mat &bgr, const FrameView &frame)
   return {channels[0], uv};
 }
 
-// plane = the backdrop where alpha is 0 (below half), mixed with the object where it is soft
-// (inside band), left where it is the object.
-void backdropPlane(cv::Mat &plane, const cv::Mat &backdrop, const cv::Mat &alpha,
-                   const cv::Rect &band) {
+// plane = the backdrop where it is behind the object (alpha below half), mixed with the object
+// where alpha is soft (inside band), left where it is the object.
+void backdropPlane(cv::Mat &plane, const cv::Mat &backdrop, const cv::Mat &behind,
+                   const cv::Mat &alpha, const cv::Rect &band) {
   cv::Mat object;
   if (!band.empty())
     object = plane(band).clone();
-  backdrop.copyTo(plane, alpha < 128);
+  backdrop.copyTo(plane, behind);
   if (!band.empty())
     mixByAlpha(plane(band), object, backdrop(band), alpha(band));
 }
@@ -914,16 +914,17 @@ void Backdrop::apply(FrameView &frame, const SoftMask &mask) {
     own = blurredPlanes(own, blur_);
   }
   const std::vector<cv::Mat> &backdrop = picture_.empty() ? own : pictureFor(frame);
-  backdropPlane(frame.planes[0], backdrop[0], mask.alpha, mask.band);
+  backdropPlane(frame.planes[0], backdrop[0], mask.alpha < 128, mask.alpha, mask.band);
   if (count == 1)
     return;
-  // 4:2:0 chroma: the alpha reduced as the soft modes reduce it, over whole chroma samples.
+  // 4:2:0 chroma: the alpha reduced as the soft modes reduce it, over whole chroma samples; one
+  // mask of what is behind the object for both chroma planes.
   const cv::Size chroma = frame.planes[1].size();
-  const cv::Mat calpha = chromaAlpha(mask.alpha, chroma);
+  const cv::Mat calpha = chromaAlpha(mask.alpha, chroma), cbehind = calpha < 128;
   const cv::Rect cband =
       mask.band.empty() ? cv::Rect() : chromaBand(evenBand(mask.band, frame.size()));
   for (int i = 1; i < count; ++i)
-    backdropPlane(frame.planes[i], backdrop[i], calpha, cband);
+    backdropPlane(frame.planes[i], backdrop[i], cbehind, calpha, cband);
 }
 
 } // namespace flagmask
