@@ -28,6 +28,14 @@
  * negotiation. Frames of any size from 1x1 are accepted; a frame with a side under 16 pixels is
  * analysed scaled up to 16 on that side.
  *
+ * ## Key masks
+ * When the mask drifts, a mask of the object on a later frame corrects it: key-masks names a
+ * folder of NNNNN.png (the mask of frame NNNNN, placed at NNNNN divided by the caps' frame rate)
+ * or a list TIME:FILE,... in seconds of stream time. On each key mask's frame the output is the
+ * key mask, tracking starts again from it, and the frame's colours are added to the appearance
+ * model, as a model trained on several frames holds them; a seek back over a key frame applies it
+ * again. Key masks alone, without a seed, start tracking at the first of them.
+ *
  * ## Live streams that fall behind
  * When the sink reports frames late (QoS) and keep-up is on (the default), the frames the element
  * cannot afford to analyse get the last mask moved along the object's motion, at a few
@@ -137,6 +145,7 @@ enum {
   PROP_KEEP_UP,
   PROP_BACKGROUND_BLUR,
   PROP_BACKGROUND_IMAGE,
+  PROP_KEY_MASKS,
 };
 
 // The network property's value that turns the refinement network off.
@@ -298,6 +307,9 @@ static void set_property(GstFlagMask *self, guint prop_id, const GValue *value, 
                             : string_value(value) == NETWORK_NONE ? std::string()
                                                                   : string_value(value);
     break;
+  case PROP_KEY_MASKS:
+    s.inputs.key_masks = string_value(value);
+    break;
   case PROP_SEED_TIME:
     s.inputs.seed_time = g_value_get_uint64(value) == GST_CLOCK_TIME_NONE
                              ? std::nullopt
@@ -368,6 +380,9 @@ static void get_property(GstFlagMask *self, guint prop_id, GValue *value, GParam
     g_value_set_string(value, s.inputs.network_default        ? nullptr
                               : s.inputs.network_path.empty() ? NETWORK_NONE
                                                               : s.inputs.network_path.c_str());
+    break;
+  case PROP_KEY_MASKS:
+    g_value_set_string(value, string_or_null(s.inputs.key_masks));
     break;
   case PROP_SEED_TIME:
     g_value_set_uint64(value, s.inputs.seed_time ? static_cast<guint64>(*s.inputs.seed_time)
@@ -619,7 +634,8 @@ static void note_far_behind(GstFlagMask *self, bool far_behind) {
 }
 
 // Where the buffer lies in the media: its stream time (which a seek does not change, unlike its
-// running time) and its duration, or the frame period of the caps when it carries none.
+// running time) and its duration, or the frame period of the caps when it carries none; and the
+// caps' frame rate (0/1 for a variable one), which places key masks named by frame number.
 static flagmask::FrameTime frame_time(GstFlagMask *self, GstVideoFrame *frame) {
   flagmask::FrameTime time;
   GstBuffer *buf = frame->buffer;
@@ -634,6 +650,8 @@ static flagmask::FrameTime frame_time(GstFlagMask *self, GstVideoFrame *frame) {
     if (GST_CLOCK_TIME_IS_VALID(running))
       time.running = static_cast<std::int64_t>(running);
   }
+  time.rate_num = GST_VIDEO_INFO_FPS_N(&frame->info);
+  time.rate_den = GST_VIDEO_INFO_FPS_D(&frame->info);
   if (GST_BUFFER_DURATION_IS_VALID(buf))
     time.duration = static_cast<std::int64_t>(GST_BUFFER_DURATION(buf));
   else if (GST_VIDEO_INFO_FPS_N(&frame->info) > 0)
@@ -714,6 +732,17 @@ static void install_properties(GObjectClass *gobject_class) {
                           "frame pixels (clipped to the frame): without seed-mask, the seed is "
                           "cut from it by grabCut; seed-mask wins when both are set at start. A "
                           "new box set while playing re-seeds at the next frame",
+                          nullptr, playing));
+  g_object_class_install_property(
+      gobject_class, PROP_KEY_MASKS,
+      g_param_spec_string("key-masks", "Key masks",
+                          "Masks of the object on later frames, to correct a drift: a folder of "
+                          "NNNNN.png (the mask of frame NNNNN, counted from 0 at the start of the "
+                          "media at the stream's frame rate) or a list TIME:FILE,... (stream time "
+                          "in seconds). At each mask's frame tracking starts again from it and "
+                          "the frame is added to the appearance model; with no seed-mask, "
+                          "seed-box or model, tracking starts at the first. A new value set while "
+                          "playing applies when its frames come",
                           nullptr, playing));
   g_object_class_install_property(
       gobject_class, PROP_SEED_TIME,

@@ -4,6 +4,7 @@
 #include "error.h"
 #include "frame.h"
 #include "image_io.h"
+#include "key_masks.h"
 #include "model.h"
 #include "model_file.h"
 #include "network.h"

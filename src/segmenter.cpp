@@ -52,12 +52,21 @@ void Segmenter::begin(cv::Size frame) {
 }
 
 Result Segmenter::seed(const FrameView &frame, const cv::Mat &mask) {
+  return startFrom(frame, mask, false);
+}
+
+Result Segmenter::key(const FrameView &frame, const cv::Mat &mask) {
+  return startFrom(frame, mask, true);
+}
+
+Result Segmenter::startFrom(const FrameView &frame, const cv::Mat &mask, bool key) {
   if (mask.empty() || mask.type() != CV_8UC1)
     throw Error("flagmask: the seed mask must be a non-empty 8-bit single-channel image");
   begin(frame.size());
   const cv::Mat full_seed = resizeMask(mask, frame_size_);
   const cv::Mat working_seed = upscaleMask(full_seed, working_size_);
-  Result r = tracker_.seed(workingImage(frame, working_size_, &last_luma_), working_seed);
+  const cv::Mat small = workingImage(frame, working_size_, &last_luma_);
+  Result r = key ? tracker_.key(small, working_seed) : tracker_.seed(small, working_seed);
   last_small_mask_ = working_seed;
   r.mask = full_seed; // the seed frame's answer is the seed, exactly
   r.box = scaleRect(r.box, working_size_, frame_size_);
@@ -166,6 +175,10 @@ void Segmenter::remember(const Result &r, std::optional<cv::Point2d> centre, boo
 
 Result Segmenter::seed(const cv::Mat &frame_bgr, const cv::Mat &mask) {
   return seed(FrameView::fromBgr(frame_bgr), mask);
+}
+
+Result Segmenter::key(const cv::Mat &frame_bgr, const cv::Mat &mask) {
+  return key(FrameView::fromBgr(frame_bgr), mask);
 }
 
 Result Segmenter::process(const cv::Mat &frame_bgr) {

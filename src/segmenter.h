@@ -42,6 +42,9 @@ public:
   // the model on this frame when it has none. The result's mask is the seed itself at the frame's
   // size. Throws Error for a mask with no object pixel at the working resolution.
   Result seed(const FrameView &frame, const cv::Mat &mask);
+  // A key mask on a later frame (any size, non-zero = object): tracking starts again from it as
+  // from a seed, and the frame is added to the model (see Tracker::key).
+  Result key(const FrameView &frame, const cv::Mat &mask);
   // Segments the next frame. Without a seed, starts from the model alone; throws Error when there
   // is neither a seed nor a trained model, or when the frame size changed without a reset.
   Result process(const FrameView &frame);
@@ -56,6 +59,7 @@ public:
   bool canCarry() const { return !last_.mask.empty(); }
   // The same for 8-bit BGR images, as OpenCV decodes them (the tools and tests).
   Result seed(const cv::Mat &frame_bgr, const cv::Mat &mask);
+  Result key(const cv::Mat &frame_bgr, const cv::Mat &mask);
   Result process(const cv::Mat &frame_bgr);
   Result carry(const cv::Mat &frame_bgr);
 
@@ -72,6 +76,7 @@ public:
   bool started() const { return tracker_.started(); }
 
 private:
+  Result startFrom(const FrameView &frame, const cv::Mat &mask, bool key);
   bool guidedBack() const;
   cv::Mat fullMask(const cv::Mat &mask, const FrameView &frame);
   void begin(cv::Size frame);

@@ -197,6 +197,30 @@ bool loadSeedFile(const std::string &path, Report::Level level, cv::Mat &seed, R
   return true;
 }
 
+// Loads the key masks text names (see keyMaskNames()) into keys; a value that names none, or a
+// mask that does not load, is reported naming it and the reason, and keys stay as they were.
+bool loadKeyMasks(const std::string &text, Report::Level level, std::vector<KeyMask> &keys,
+                  Reports &reports) {
+  std::vector<KeyMaskName> names;
+  try {
+    names = keyMaskNames(text);
+  } catch (const std::exception &e) {
+    const bool playing = level == Report::Level::Warning;
+    reports.push_back(report(level, Report::Kind::Settings, e.what(),
+                             playing ? "the element goes on with the key masks it had" : ""));
+    return false;
+  }
+  std::vector<KeyMask> loaded;
+  for (const KeyMaskName &name : names) {
+    KeyMask key{name, cv::Mat()};
+    if (!loadSeedFile(name.path, level, key.mask, reports))
+      return false;
+    loaded.push_back(std::move(key));
+  }
+  keys = std::move(loaded);
+  return true;
+}
+
 // A frame on which the object cannot be looked for yet (its seed is on a later frame and there is
 // no model): nothing found.
 Result nothingFound(cv::Size frame) {
@@ -216,10 +240,11 @@ bool StreamController::start(const StreamInputs &inputs, int working_size, Repor
   if (inputs.empty()) {
     reports.push_back(report(Report::Level::Error, Report::Kind::Settings,
                              "flagmask needs a seed-mask or a model, or a seed-box to cut a seed "
-                             "from",
+                             "from, or key-masks",
                              "set seed-mask to a mask of the first frame, seed-box to "
-                             "x,y,width,height around the object on the first frame, or model "
-                             "to a file written by flagmask-train"));
+                             "x,y,width,height around the object on the first frame, model "
+                             "to a file written by flagmask-train, or key-masks to masks of "
+                             "frames by number or time"));
     return false;
   }
   const auto error = Report::Level::Error;
@@ -228,6 +253,8 @@ bool StreamController::start(const StreamInputs &inputs, int working_size, Repor
   if (!inputs.seed_path.empty() && !loadSeedFile(inputs.seed_path, error, seed_mask_, reports))
     return false;
   if (!inputs.seed_box.empty() && !parseSeedBox(inputs.seed_box, error, seed_box_, reports))
+    return false;
+  if (!inputs.key_masks.empty() && !loadKeyMasks(inputs.key_masks, error, key_masks_, reports))
     return false;
   const std::string network_path = networkPathFor(inputs, model_);
   if (network_path != inputs_.network_path) {
@@ -247,7 +274,8 @@ bool StreamController::start(const StreamInputs &inputs, int working_size, Repor
     return false;
   started_ = true;
   reports.push_back(info("started: model '" + inputs.model_path + "', seed mask '" +
-                         inputs.seed_path + "', seed box '" + inputs.seed_box + "', network '" +
+                         inputs.seed_path + "', seed box '" + inputs.seed_box + "', " +
+                         std::to_string(key_masks_.size()) + " key masks, network '" +
                          network_path + "'"));
   return true;
 }
@@ -369,10 +397,16 @@ void StreamController::flush() {
 
 namespace {
 
+bool knownRate(const FrameTime &time) {
+  return time.rate_num > 0 && time.rate_den > 0;
+}
+
 // How far from a frame's stream time another still names the same frame: half a frame period.
 std::int64_t sameFrameTolerance(const FrameTime &time) {
   constexpr std::int64_t kUnknownPeriod = 2'000'000; // 2 ms: times must match
-  return time.duration && *time.duration > 0 ? *time.duration / 2 : kUnknownPeriod / 2;
+  if (time.duration && *time.duration > 0)
+    return *time.duration / 2;
+  return knownRate(time) ? frameTime(1, time.rate_num, time.rate_den) / 2 : kUnknownPeriod / 2;
 }
 
 std::string timeText(std::int64_t ns) {
@@ -403,6 +437,34 @@ bool StreamController::placeFrame(const FrameTime &time, Reports &reports) {
   segmenter_.restartFromModel();
   seed_pending_ = hasSeed() && *time.position < *origin_;
   return true;
+}
+
+// The key mask that belongs to this frame (its time within half a frame of the frame's), if any.
+// Frames without a stream time, or key masks named by frame number on a stream without a fixed
+// frame rate, cannot be placed: said once, and tracking goes on without them.
+const KeyMask *StreamController::keyMaskFor(const FrameTime &time, Reports &reports) {
+  if (key_masks_.empty())
+    return nullptr;
+  const bool by_number = key_masks_.front().name.frame.has_value();
+  if (!time.position || (by_number && !knownRate(time))) {
+    if (!keys_unplaced_said_)
+      reports.push_back(report(
+          Report::Level::Warning, Report::Kind::Format,
+          "flagmask: key-masks '" + inputs_.key_masks + "' cannot be placed on this stream: " +
+              (time.position ? "masks named by frame number need a fixed frame rate"
+                             : "its frames carry no timestamps"),
+          by_number ? "name the masks by stream time instead: TIME:FILE,..." : ""));
+    keys_unplaced_said_ = true;
+    return nullptr;
+  }
+  const std::int64_t tolerance = sameFrameTolerance(time);
+  for (const KeyMask &key : key_masks_) {
+    const std::int64_t at =
+        key.name.frame ? frameTime(*key.name.frame, time.rate_num, time.rate_den) : *key.name.time;
+    if (std::llabs(*time.position - at) <= tolerance)
+      return &key;
+  }
+  return nullptr;
 }
 
 bool StreamController::setFrameSize(cv::Size size, Reports &reports) {
@@ -470,17 +532,29 @@ bool StreamController::takeInputChange(const StreamInputs &wanted, cv::Size fram
       wanted.seed_box != inputs_.seed_box &&
       (wanted.seed_box.empty() || (parseSeedBox(wanted.seed_box, warning, box, reports) &&
                                    boxMeetsFrame(*box, wanted.seed_box, frame, reports)));
+  std::vector<KeyMask> keys;
+  const bool take_keys =
+      wanted.key_masks != inputs_.key_masks &&
+      (wanted.key_masks.empty() || loadKeyMasks(wanted.key_masks, warning, keys, reports));
   const bool has_model = take_model ? model.has_value() : model_.has_value();
   const bool has_mask = take_seed ? !seed.empty() : !seed_mask_.empty();
   const bool has_box = take_box ? box.has_value() : seed_box_.has_value();
-  if (!has_model && !has_mask && !has_box) {
+  const bool has_keys = take_keys ? !keys.empty() : !key_masks_.empty();
+  if (!has_model && !has_mask && !has_box && !has_keys) {
     takeNetworkChange(wanted, reports);
     reports.push_back(report(warning, Report::Kind::Settings,
-                             "flagmask needs a seed-mask or a model, or a seed-box: going on with "
-                             "model '" +
+                             "flagmask needs a seed-mask or a model, or a seed-box or key-masks: "
+                             "going on with model '" +
                                  inputs_.model_path + "', seed mask '" + inputs_.seed_path +
-                                 "' and seed box '" + inputs_.seed_box + "'"));
+                                 "', seed box '" + inputs_.seed_box + "' and key masks '" +
+                                 inputs_.key_masks + "'"));
     return true;
+  }
+  if (take_keys) { // each applies when its frame comes; tracking goes on until then
+    reports.push_back(info("key masks now '" + wanted.key_masks + "'"));
+    key_masks_ = std::move(keys);
+    inputs_.key_masks = wanted.key_masks;
+    keys_unplaced_said_ = false;
   }
   if (take_model) {
     reports.push_back(info("model now '" + wanted.model_path + "'"));
@@ -565,14 +639,26 @@ bool StreamController::cutBoxSeed(const FrameView &frame, cv::Mat &seed, Reports
   }
 }
 
-// The object at the frame's size: after a size change, the last mask carried over and tracked
-// on; on the seed's frame the seed; before it, what the model finds, or nothing when there is no
-// model yet; else the tracker's answer.
+// The object at the frame's size: on a key mask's frame the key mask; after a size change, the
+// last mask carried over and tracked on; on the seed's frame the seed; before it, what the model
+// finds, or nothing when there is no model yet; else the tracker's answer.
 Result StreamController::segment(const FrameView &frame, const SegmenterParams &params,
-                                 const cv::Mat &box_seed, bool seeding) {
+                                 const cv::Mat &box_seed, bool seeding, const KeyMask *key,
+                                 Reports &reports) {
   SegmenterParams fixed = params;
   fixed.working_size = working_size_;
   segmenter_.setParams(fixed);
+  if (key) {
+    try {
+      handover_.release(); // the key mask is this frame's object, whatever the last size showed
+      return segmenter_.key(frame, key->mask);
+    } catch (const Error &e) {
+      reports.push_back(
+          report(Report::Level::Warning, Report::Kind::Settings,
+                 "flagmask: key mask '" + key->name.path + "' not applied: " + e.what(),
+                 "tracking goes on as before"));
+    }
+  }
   if (!handover_.empty()) {
     const cv::Mat carried = handover_;
     handover_.release();
@@ -636,6 +722,9 @@ FrameStatus StreamController::processHere(FrameView &frame, const FrameTime &tim
       return FrameStatus::Failed;
     if (!placeFrame(time, reports) || !prepareBackdrop(output, reports))
       return FrameStatus::Failed;
+    const KeyMask *key = keyMaskFor(time, reports);
+    if (key && !seedAhead(time)) // the key mask is this frame's object: the seed's frame is past
+      seed_pending_ = false;
     const bool seeding = seed_pending_ && handover_.empty() && !seedAhead(time);
     cv::Mat box_seed;
     if (seeding && !cutBoxSeed(frame, box_seed, reports))
@@ -643,10 +732,10 @@ FrameStatus StreamController::processHere(FrameView &frame, const FrameTime &tim
     const auto began = std::chrono::steady_clock::now();
     // A frame that starts something (a seed, a new size, a seek) is analysed whatever the pace,
     // and its cost (a seed trains the model) says nothing about the frames after it.
-    const bool starts = seeding || !handover_.empty() || !segmenter_.canCarry();
+    const bool starts = key || seeding || !handover_.empty() || !segmenter_.canCarry();
     const bool analyse = analyseThis(time, reports) || starts;
     const Result result =
-        analyse ? segment(frame, params, box_seed, seeding) : segmenter_.carry(frame);
+        analyse ? segment(frame, params, box_seed, seeding, key, reports) : segmenter_.carry(frame);
     if (output.mode == Mode::Cutout && backdrop_.active())
       backdrop_.apply(frame, outputMask(result.mask, output));
     else

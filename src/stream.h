@@ -7,6 +7,7 @@
 #pragma once
 
 #include "frame.h"
+#include "key_masks.h"
 #include "model.h"
 #include "pace.h"
 #include "params.h"
@@ -50,18 +51,23 @@ using Reports = std::vector<Report>;
 // the refinement network (its network property; empty = none). network_default says network_path
 // is the default network, which a model naming a network of its own replaces. seed_time is the
 // stream time of the frame the seed mask or box belongs to (the seed-time property), read at
-// start; none: the first frame.
+// start; none: the first frame. key_masks names the key masks (the key-masks property; see
+// keyMaskNames()): masks of later frames, each applied at its own frame.
 struct StreamInputs {
   std::string model_path, seed_path, seed_box, network_path;
   bool network_default = false;
   std::optional<std::int64_t> seed_time{};
+  std::string key_masks;
 
   // Nothing to start tracking from (a network alone is not).
-  bool empty() const { return model_path.empty() && seed_path.empty() && seed_box.empty(); }
+  bool empty() const {
+    return model_path.empty() && seed_path.empty() && seed_box.empty() && key_masks.empty();
+  }
   // seed_time is left out: it takes effect at the next start, not while playing.
   bool operator==(const StreamInputs &o) const {
     return model_path == o.model_path && seed_path == o.seed_path && seed_box == o.seed_box &&
-           network_path == o.network_path && network_default == o.network_default;
+           network_path == o.network_path && network_default == o.network_default &&
+           key_masks == o.key_masks;
   }
   bool operator!=(const StreamInputs &o) const { return !(*this == o); }
 };
@@ -87,13 +93,15 @@ constexpr int kMaxFeather = 64;
 // which a seek does not change), its duration and its running time (the clock's, which QoS speaks
 // in), when known; and what downstream last said about the stream's lateness (a QoS event since
 // the last frame: late_by, negative when early, about the frame at running time late_at). Without
-// a report every frame is analysed.
+// a report every frame is analysed. rate_num/rate_den is the stream's frame rate (frames per
+// second), 0/0 when unknown or variable: it places key masks named by frame number.
 struct FrameTime {
   std::optional<std::int64_t> position{};
   std::optional<std::int64_t> duration{};
   std::optional<std::int64_t> running{};
   std::optional<std::int64_t> late_by{};
   std::optional<std::int64_t> late_at{};
+  int rate_num = 0, rate_den = 0;
 };
 
 // What one frame found, in frame pixels.
@@ -113,6 +121,12 @@ enum class FrameStatus {
   Done,       // the output is written into the frame
   NotStarted, // start() has not succeeded: the frame is refused
   Failed,     // an error is reported; the stream cannot go on
+};
+
+// A key mask loaded: where it belongs and the mask (CV_8U 0/255 at its file's size).
+struct KeyMask {
+  KeyMaskName name;
+  cv::Mat mask;
 };
 
 class StreamController {
@@ -163,8 +177,9 @@ private:
   bool placeFrame(const FrameTime &time, Reports &reports);
   bool seedAhead(const FrameTime &time) const;
   Result segment(const FrameView &frame, const SegmenterParams &params, const cv::Mat &box_seed,
-                 bool seeding);
+                 bool seeding, const KeyMask *key, Reports &reports);
   bool startFrom(const FrameView &frame, const cv::Mat &mask);
+  const KeyMask *keyMaskFor(const FrameTime &time, Reports &reports);
   bool analyseThis(const FrameTime &time, Reports &reports);
   void takeNetworkChange(const StreamInputs &wanted, Reports &reports);
   FrameStatus processHere(FrameView &frame, const FrameTime &time, const StreamInputs &inputs,
@@ -182,6 +197,8 @@ private:
   std::optional<cv::Rect> seed_box_; // parsed from inputs_.seed_box, not yet clipped to a frame
   Network network_;                  // from inputs_.network_path (the network in use)
   bool seed_by_box_ = false;         // the seed is cut from seed_box_, not taken from seed_mask_
+  std::vector<KeyMask> key_masks_;   // from inputs_.key_masks
+  bool keys_unplaced_said_ = false;  // a stream whose frames key masks cannot be placed on was said
   StreamInputs inputs_;              // the inputs in use
   StreamInputs requested_;           // the inputs last asked for (each change is acted on once)
 

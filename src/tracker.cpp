@@ -619,15 +619,34 @@ const SegmenterParams &Tracker::params() const {
   return state_->params;
 }
 
-Result Tracker::seed(const cv::Mat &image, const cv::Mat &seed_mask) {
-  State &s = *state_;
-  checkImage(image);
+namespace {
+
+// The seed or key mask as 0/255; throws Error for one of the wrong type or size, or with no object
+// pixel.
+cv::Mat objectOf(const cv::Mat &image, const cv::Mat &seed_mask) {
   if (seed_mask.type() != CV_8UC1 || seed_mask.size() != image.size())
     throw Error("flagmask: the seed mask must be 8-bit single-channel at the image's size " +
                 sizeText(image.size()));
-  const cv::Mat mask = seed_mask != 0;
+  cv::Mat mask = seed_mask != 0;
   if (cv::countNonZero(mask) == 0)
     throw Error("flagmask: the seed mask has no object pixel at the working resolution");
+  return mask;
+}
+
+} // namespace
+
+Result Tracker::key(const cv::Mat &image, const cv::Mat &key_mask) {
+  checkImage(image);
+  const cv::Mat mask = objectOf(image, key_mask);
+  if (state_->model.trained())
+    state_->model.add(image, mask);
+  return seed(image, mask);
+}
+
+Result Tracker::seed(const cv::Mat &image, const cv::Mat &seed_mask) {
+  State &s = *state_;
+  checkImage(image);
+  const cv::Mat mask = objectOf(image, seed_mask);
   s.started = false;
   s.startAt(image.size());
   if (!s.model.trained())

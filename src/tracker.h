@@ -54,6 +54,10 @@ public:
   // Starts tracking from a known mask: CV_8UC1 at the image's size, non-zero = object. Trains the
   // model on this image when it has none. Throws Error for an empty mask.
   Result seed(const cv::Mat &image, const cv::Mat &mask);
+  // A key mask: the object's known mask on a later image, where tracking may have drifted.
+  // Starts tracking again from it as seed() does, and adds the image to the model (as a model
+  // trained on several frames holds them), so the object's look there is not forgotten.
+  Result key(const cv::Mat &image, const cv::Mat &mask);
   // Segments the next image. Without a seed, starts from the model alone; throws Error when there
   // is neither a seed nor a trained model.
   Result process(const cv::Mat &image);

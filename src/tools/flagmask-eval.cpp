@@ -62,6 +62,9 @@ std::string usage() {
        "                      fraction), then jump to TO (FROM <= TO) and go on from what was\n"
        "                      learned; prints J from 10 frames after the jump on, beside J of the\n"
        "                      same frames without the jump\n"
+       "  --key-at F          give the truth at fraction F of each sequence (0 < F < 1) as a key\n"
+       "                      mask, as a user correcting a drift does (repeatable); J and F leave\n"
+       "                      that frame out (with --score: only leave it out)\n"
        "  --analyse-every K   analyse one frame in K and carry the mask to the others, as the\n"
        "                      element does when a live stream is behind (default 1: every frame)\n"
        "  -h, --help          this text\n";
@@ -75,6 +78,7 @@ struct Options {
   flagmask::SegmenterParams params;
   double seek_from = -1, seek_to = -1; // --seek, as fractions of a sequence; none when < 0
   int analyse_every = 1;
+  std::vector<double> key_at; // --key-at, fractions of a sequence
 };
 
 // Frames after a seek whose J is compared: those from the seek on, once the tracker has had this
@@ -127,6 +131,10 @@ Options parse(int argc, char **argv) {
       o.seek_to = cli::number(a, v.substr(comma + 1));
       if (o.seek_from < 0 || o.seek_to > 1 || o.seek_from > o.seek_to)
         throw cli::UsageError("--seek FROM,TO needs 0 <= FROM <= TO <= 1");
+    } else if (a == "--key-at") {
+      o.key_at.push_back(cli::number(a, cli::value(argc, argv, i)));
+      if (!(o.key_at.back() > 0 && o.key_at.back() < 1))
+        throw cli::UsageError("--key-at needs a fraction of a sequence, 0 < F < 1");
     } else if (a == "--analyse-every") {
       o.analyse_every = static_cast<int>(cli::number(a, cli::value(argc, argv, i)));
       if (o.analyse_every < 1)
@@ -166,9 +174,12 @@ void writeMask(const fs::path &dir, size_t index, const cv::Mat &mask) {
 // The DAVIS measures of one sequence, accumulated frame by frame.
 class SequenceScore {
 public:
-  void add(const cv::Mat &prediction, const cv::Mat &truth) {
-    js_.push_back(flagmask::jaccard(prediction, truth));
-    fs_.push_back(flagmask::boundaryF(prediction, truth));
+  // scored false: the frame counts for flicker only (a key frame, whose answer is the truth).
+  void add(const cv::Mat &prediction, const cv::Mat &truth, bool scored = true) {
+    if (scored) {
+      js_.push_back(flagmask::jaccard(prediction, truth));
+      fs_.push_back(flagmask::boundaryF(prediction, truth));
+    }
     double change = 0;
     if (!prev_pred_.empty() && excessChange(prev_pred_, prediction, prev_truth_, truth, change)) {
       flicker_ += change;
@@ -213,9 +224,20 @@ flagmask::Segmenter segmenterFor(const Options &o) {
   return segmenter;
 }
 
+// The frames --key-at gives the truth of, in a sequence of n frames (neither the first nor the
+// last).
+std::set<size_t> keyFrames(const Options &o, size_t n) {
+  std::set<size_t> keys;
+  for (const double at : o.key_at)
+    if (n > 2)
+      keys.insert(std::clamp<size_t>(static_cast<size_t>(at * n), 1, n - 2));
+  return keys;
+}
+
 Row evaluate(const Options &o, const std::string &name) {
   const flagmask::davis::Sequence sequence = flagmask::davis::openSequence(o.data.root, name);
   const auto &frames = sequence.frames, &truths = sequence.masks;
+  const std::set<size_t> keys = keyFrames(o, frames.size());
   flagmask::Segmenter segmenter = segmenterFor(o);
   const fs::path out_dir = o.out.empty() ? fs::path() : o.out / name;
   if (!out_dir.empty())
@@ -227,11 +249,13 @@ Row evaluate(const Options &o, const std::string &name) {
     const cv::Mat frame = flagmask::loadFrame(frames[i].string());
     const cv::Mat truth = loadTruth(truths[i], frame.size());
     const auto t0 = std::chrono::steady_clock::now();
+    const bool key = keys.count(i) > 0;
     const flagmask::Result r = i == 0                     ? segmenter.seed(frame, truth)
+                               : key                      ? segmenter.key(frame, truth)
                                : i % o.analyse_every == 0 ? segmenter.process(frame)
                                                           : segmenter.carry(frame);
     seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    score.add(r.mask, truth);
+    score.add(r.mask, truth, !key);
     if (!out_dir.empty())
       writeMask(out_dir, i, r.mask);
   }
@@ -308,10 +332,11 @@ Row scoreMasks(const Options &o, const std::string &name) {
     throw flagmask::Error("'" + (o.score / name).string() + "' has " +
                           std::to_string(predictions.size()) + " masks for " +
                           std::to_string(sequence.masks.size()) + " frames");
+  const std::set<size_t> keys = keyFrames(o, predictions.size());
   SequenceScore score;
   for (size_t i = 0; i < predictions.size(); ++i) {
     const cv::Mat truth = flagmask::loadMask(sequence.masks[i].string(), false);
-    score.add(loadTruth(predictions[i], truth.size()), truth);
+    score.add(loadTruth(predictions[i], truth.size()), truth, keys.count(i) == 0);
   }
   return score.row(name, 0.0);
 }

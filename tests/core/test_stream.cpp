@@ -11,6 +11,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include <filesystem>
 #include <fstream>
 
 namespace {
@@ -320,6 +321,114 @@ TEST_F(StreamTest, ASeekBackBeforeTheSeedsFrameAppliesItAgainWhenItComes) {
   EXPECT_LT(differing(timedFrame(1, x(1)), squareMask(x(1))), kSize.area() / 100);
   timedFrame(2, x(2));
   EXPECT_EQ(differing(timedFrame(3, x(3)), squareMask(20)), 0); // the seed, on its own frame
+}
+
+// --- key masks
+// ------------------------------------------------------------------------------------
+
+// A key mask the tracker could not have made: the square at x, a little larger.
+cv::Mat keyMask(int x) {
+  cv::Mat mask = cv::Mat::zeros(kSize, CV_8U);
+  mask(squareAt(x) + cv::Size(6, 6)).setTo(255);
+  return mask;
+}
+
+TEST_F(StreamTest, AKeyMaskByTimeIsItsFramesAnswerAndTrackingGoesOnFromIt) {
+  StreamInputs in{"", seed_path, "", ""};
+  in.key_masks = "0.1:" + writeMask("key.png", keyMask(100)); // frame 3 at 30 frames a second
+  ASSERT_TRUE(start(in));
+  for (int i = 0; i < 3; ++i)
+    EXPECT_GT(differing(timedFrame(i, 20 + 2 * i), keyMask(100)), 1000) << i;
+  EXPECT_EQ(differing(timedFrame(3, 100), keyMask(100)), 0); // the square jumped: the key says so
+  EXPECT_LT(differing(timedFrame(4, 102), squareMask(102)), kSize.area() / 50);
+  EXPECT_EQ(stream.learnedModel()->frames(), 2); // the seed's frame and the key's
+  EXPECT_EQ(userReports(reports), 0);
+}
+
+TEST_F(StreamTest, KeyMasksByFrameNumberUseTheFrameRate) {
+  std::filesystem::create_directories(path("keys"));
+  writeMask("keys/00003.png", keyMask(100));
+  StreamInputs in{"", seed_path, "", ""};
+  in.key_masks = path("keys");
+  ASSERT_TRUE(start(in));
+  const auto at = [&](int i, int x) {
+    time = {i * kPeriod, kPeriod};
+    time.rate_num = 30, time.rate_den = 1;
+    return frame(x);
+  };
+  at(0, 20);
+  at(1, 22);
+  at(2, 24);
+  EXPECT_EQ(differing(at(3, 100), keyMask(100)), 0);
+}
+
+TEST_F(StreamTest, KeyMasksByFrameNumberWithoutAFrameRateAreSaidOnce) {
+  std::filesystem::create_directories(path("keys"));
+  writeMask("keys/00003.png", keyMask(100));
+  StreamInputs in{"", seed_path, "", ""};
+  in.key_masks = path("keys");
+  ASSERT_TRUE(start(in));
+  timedFrame(0, 20);
+  EXPECT_TRUE(has(reports, Report::Level::Warning, Report::Kind::Format, "fixed frame rate"));
+  for (int i = 1; i < 5; ++i) {
+    EXPECT_LT(differing(timedFrame(i, 20 + 2 * i), squareMask(20 + 2 * i)), kSize.area() / 100);
+    EXPECT_EQ(userReports(reports), 0) << i;
+  }
+}
+
+TEST_F(StreamTest, KeyMasksAloneStartTrackingAtTheFirst) {
+  StreamInputs in;
+  in.key_masks = "0.0667:" + writeMask("key.png", squareMask(24)); // frame 2
+  ASSERT_TRUE(start(in));
+  EXPECT_EQ(cv::countNonZero(timedFrame(0, 20)), 0);
+  EXPECT_EQ(cv::countNonZero(timedFrame(1, 22)), 0);
+  EXPECT_EQ(differing(timedFrame(2, 24), squareMask(24)), 0);
+  EXPECT_LT(differing(timedFrame(3, 26), squareMask(26)), kSize.area() / 100);
+  EXPECT_EQ(userReports(reports), 0);
+}
+
+TEST_F(StreamTest, AKeyMaskAppliesAgainAfterASeekBackOverIt) {
+  StreamInputs in{"", seed_path, "", ""};
+  in.key_masks = "0.1:" + writeMask("key.png", keyMask(100));
+  ASSERT_TRUE(start(in));
+  for (int i = 0; i < 6; ++i)
+    timedFrame(i, i < 3 ? 20 + 2 * i : 100);
+  stream.flush();
+  timedFrame(2, 24);
+  EXPECT_EQ(differing(timedFrame(3, 100), keyMask(100)), 0);
+}
+
+TEST_F(StreamTest, KeyMasksSetWhilePlayingApplyAtTheirFrames) {
+  ASSERT_TRUE(start({"", seed_path, "", ""}));
+  timedFrame(0, 20);
+  inputs.key_masks = "0.1:" + writeMask("key.png", keyMask(100));
+  timedFrame(1, 22);
+  EXPECT_EQ(userReports(reports), 0);
+  timedFrame(2, 24);
+  EXPECT_EQ(differing(timedFrame(3, 100), keyMask(100)), 0);
+  inputs.key_masks = "0.2:" + path("missing.png");
+  timedFrame(4, 102);
+  EXPECT_TRUE(has(reports, Report::Level::Warning, Report::Kind::NotFound, "missing.png"));
+  inputs.key_masks = "nonsense";
+  timedFrame(5, 104);
+  EXPECT_TRUE(has(reports, Report::Level::Warning, Report::Kind::Settings, "'nonsense'"));
+}
+
+TEST_F(StreamTest, StartRefusesKeyMasksThatCannotBeRead) {
+  StreamInputs in{"", seed_path, "", ""};
+  in.key_masks = "2:" + path("missing.png");
+  EXPECT_FALSE(start(in));
+  EXPECT_TRUE(has(reports, Report::Level::Error, Report::Kind::NotFound, "missing.png"));
+  in.key_masks = "fix.png";
+  EXPECT_FALSE(start(in));
+  EXPECT_TRUE(has(reports, Report::Level::Error, Report::Kind::Settings, "TIME:FILE"));
+}
+
+TEST_F(StreamTest, AnEmptyKeyMaskIsRefusedNamingIt) {
+  StreamInputs in{"", seed_path, "", ""};
+  in.key_masks = "0.0667:" + writeMask("empty.png", cv::Mat::zeros(kSize, CV_8U));
+  EXPECT_FALSE(start(in));
+  EXPECT_TRUE(has(reports, Report::Level::Error, Report::Kind::OpenRead, "empty.png"));
 }
 
 // --- a live stream that falls behind -------------------------------------------------------------

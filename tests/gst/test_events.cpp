@@ -173,6 +173,44 @@ GST_START_TEST(test_seed_applies_at_seed_time) {
 }
 GST_END_TEST;
 
+/* ---- key masks ------------------------------------------------------------------------------ */
+
+// The object jumps away on frame 4, where a key mask says where it went (named as key_masks
+// gives it): frame 4's output is the key mask, and frame 5 follows the object from there.
+static void expect_key_mask_applied(const std::string &key_masks) {
+  const GstVideoInfo info = video_info("BGR", kSize);
+  const int jumped = kSize.width / 2 + 10;
+  GstHarness *h = harness_new(kProps + seed_path + " key-masks=" + key_masks, &info);
+  for (int t = 0; t < 6; ++t) {
+    GstBuffer *buf = t < 4 ? timed_buffer(t, &info, regular(t))
+                           : to_buffer(scene(kSize, jumped + (t - 4)), &info);
+    GST_BUFFER_PTS(buf) = regular(t);
+    GST_BUFFER_DURATION(buf) = GST_SECOND / 30;
+    fail_unless_equals_int(gst_harness_push(h, buf), GST_FLOW_OK);
+    const cv::Mat mask = pull_mask(h, &info);
+    if (t == 4)
+      fail_unless_equals_int(differing(mask, scene_mask(kSize, jumped)), 0);
+    if (t == 5)
+      fail_unless(iou(mask, scene_mask(kSize, jumped + 1)) > 0.9, "frame 5: IoU %.3f",
+                  iou(mask, scene_mask(kSize, jumped + 1)));
+  }
+  gst_harness_teardown(h);
+}
+
+GST_START_TEST(test_key_masks_by_frame_number) {
+  const std::string folder = scratch("keys");
+  fail_unless(g_mkdir_with_parents(folder.c_str(), 0755) == 0);
+  write_image("keys/00004.png", scene_mask(kSize, kSize.width / 2 + 10));
+  expect_key_mask_applied(folder);
+}
+GST_END_TEST;
+
+GST_START_TEST(test_key_masks_by_time) {
+  const std::string key = write_image("key4.png", scene_mask(kSize, kSize.width / 2 + 10));
+  expect_key_mask_applied("0.1333:" + key);
+}
+GST_END_TEST;
+
 /* ---- seeking a real pipeline --------------------------------------------------------------- */
 
 static const char *kBallCaps = "video/x-raw,format=BGR,width=160,height=120,framerate=30/1";
@@ -458,6 +496,8 @@ static Suite *events_suite(void) {
   tcase_add_test(tc, test_flush_restarts_tracking);
   tcase_add_test(tc, test_eos_then_new_stream_restarts_tracking);
   tcase_add_test(tc, test_seed_applies_at_seed_time);
+  tcase_add_test(tc, test_key_masks_by_frame_number);
+  tcase_add_test(tc, test_key_masks_by_time);
   tcase_add_test(tc, test_seek_goes_on_from_the_model);
   tcase_add_test(tc, test_resolution_change_carries_the_mask);
   tcase_add_test(tc, test_format_change_keeps_state);

@@ -21,6 +21,7 @@ static const int kSeedX = 20;
 static std::string seed_path, other_seed_path, model_path, other_model_path;
 static std::string model_out_path, other_model_out_path;
 static std::string picture_path, other_picture_path; // background-image
+static std::string key_list, key_folder;             // key-masks
 // The default network ($FLAGMASK_NETWORK, which the test setup points at the tree's), or none.
 static const std::string network_path =
     flagmask::defaultNetworkPath().empty() ? "none" : flagmask::defaultNetworkPath();
@@ -29,6 +30,10 @@ static void write_fixtures(void) {
   make_scratch_dir();
   seed_path = write_image("seed.png", scene_mask(kSize, kSeedX));
   other_seed_path = write_image("other-seed.png", scene_mask(kSize, 90));
+  key_list = "0.1:" + other_seed_path + ",0.5:" + seed_path;
+  key_folder = scratch("keys");
+  fail_unless(g_mkdir_with_parents(key_folder.c_str(), 0755) == 0);
+  write_image("keys/00004.png", scene_mask(kSize, kSeedX + 12));
   // Small models (8 bins): loaded on every swap of the stress test, also under valgrind.
   flagmask::Model model(8), other(8);
   model.add(scene(kSize, kSeedX), scene_mask(kSize, kSeedX));
@@ -330,6 +335,8 @@ GST_START_TEST(test_properties_changed_from_other_threads) {
       {"background-blur", "9"},
       {"background-image", picture_path.c_str()},
       {"background-image", other_picture_path.c_str()},
+      {"key-masks", key_list.c_str()},
+      {"key-masks", key_folder.c_str()},
   };
   // Every writable property is in the list.
   guint n_props = 0;
@@ -350,7 +357,11 @@ GST_START_TEST(test_properties_changed_from_other_threads) {
   std::set<std::string> kinds;
   for (int i = 0; i < 60; ++i) {
     const cv::Mat in = scene(kSize, kSeedX + 3 * (i % 10));
-    GstBuffer *out = push_pull(h, in, &info);
+    GstBuffer *buf = to_buffer(in, &info);
+    GST_BUFFER_PTS(buf) = (i % 20) * GST_SECOND / 30; // so key masks have frames to apply to
+    fail_unless_equals_int(gst_harness_push(h, buf), GST_FLOW_OK);
+    GstBuffer *out = gst_harness_pull(h);
+    fail_unless(out != nullptr);
     std::string seen;
     fail_unless(consistent(to_bgr(out, &info), in, seen), "frame %d torn: %s", i, seen.c_str());
     kinds.insert(seen);

@@ -520,6 +520,19 @@ doc-pipelines)
     ! filesink location="$work/beach.png"
   gst-launch-1.0 -q filesrc location="$video" ! decodebin ! videoconvert \
     ! flagmask seed-mask="$seed" background-image="$work/beach.png" ! videoconvert ! fakesink
+  echo "key masks by frame number and by time (element.md; frame 0's mask given as frame 6's)"
+  mkdir -p "$work/fixes" "$work/keyed"
+  cp "$truth/00000.png" "$work/fixes/00006.png"
+  for keys in "$work/fixes" "0.25:$work/fixes/00006.png"; do # frame 6 of 24 fps
+    rm -f "$work/keyed"/*.png
+    gst-launch-1.0 -q filesrc location="$video" ! decodebin ! videoconvert \
+      ! flagmask seed-mask="$seed" key-masks="$keys" mode=mask ! videoconvert \
+      ! video/x-raw,format=GRAY8 ! pngenc ! multifilesink location="$work/keyed/%05d.png"
+    [[ $("$FLAGMASK_COMPARE" "$work/fixes" "$work/keyed") == *"mean_iou=1.000"* ]] ||
+      fail "key-masks=$keys: frame 6 is not the key mask"
+    [[ $("$FLAGMASK_COMPARE" "$truth" "$work/keyed") != *"min_iou=1.000"* ]] ||
+      fail "key-masks=$keys: every frame matches the truth exactly: the check cannot tell"
+  done
   echo "playing a file with playbin's video-filter (mask mode and PNG files for the video sink)"
   rm -rf "$work/masks" && mkdir "$work/masks"
   gst-launch-1.0 -q playbin uri="file://$video" \
