@@ -183,8 +183,11 @@ int run(const Options &o) {
   }
   flagmask::seedio::writeMask(*mask, o.output);
   std::cerr << "seed the element with: flagmask seed-mask=" << o.output;
-  if (o.seconds > 0)
-    std::cerr << " seed-time=" << static_cast<long long>(o.seconds * 1e9 + 0.5);
+  if (o.seconds > 0) {
+    std::cerr << " seed-time=" << static_cast<long long>(o.seconds * 1e9 + 0.5) << "\n"
+              << "or correct a drift with it: flagmask key-masks=" << o.seconds << ":"
+              << o.output;
+  }
   std::cerr << "\n";
   return 0;
 }

@@ -171,6 +171,7 @@ seed-tool)
   expect_status 0 "$FLAGMASK_SEED" --video "$work/hard.avi" --time 1 --box $wide_box \
     -o "$work/at1s.png"
   expect_stderr "seed-mask=$work/at1s.png seed-time=1000000000"
+  expect_stderr "key-masks=1:$work/at1s.png"
   iou_of() { # mask, truth frame
     rm -rf "$work/a" "$work/b" && mkdir "$work/a" "$work/b"
     cp "$1" "$work/a/00000.png" && cp "$hard_truth/$2.png" "$work/b/00000.png"
