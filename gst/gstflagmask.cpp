@@ -779,7 +779,7 @@ static void install_properties(GObjectClass *gobject_class) {
       gobject_class, PROP_BACKGROUND_COLOR,
       g_param_spec_uint("background-color", "Background color",
                         "Colour behind the object in cutout mode, as 0xAARRGGBB (alpha is "
-                        "written in formats that have it)",
+                        "written in formats that have it); default 0xff000000, opaque black",
                         0, G_MAXUINT32, DEFAULT_PROP_BACKGROUND_COLOR, playing));
   g_object_class_install_property(
       gobject_class, PROP_THRESHOLD,
