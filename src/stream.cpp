@@ -650,8 +650,9 @@ Result StreamController::segment(const FrameView &frame, const SegmenterParams &
   segmenter_.setParams(fixed);
   if (key) {
     try {
+      Result keyed = segmenter_.key(frame, key->mask);
       handover_.release(); // the key mask is this frame's object, whatever the last size showed
-      return segmenter_.key(frame, key->mask);
+      return keyed;
     } catch (const Error &e) {
       reports.push_back(
           report(Report::Level::Warning, Report::Kind::Settings,
